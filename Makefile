@@ -1,0 +1,14 @@
+# The README's commands. Everything is done by scripts/stack.sh (see its header).
+.PHONY: run test stop bench
+
+run:   ## install what is missing, start PostgreSQL/Redis/Solr, load the demo city, serve CKAN
+	bash scripts/stack.sh run
+
+test:  ## the same stack with its own database and Solr core, then pytest
+	bash scripts/stack.sh test $(ARGS)
+
+stop:  ## stop exactly what run/test started
+	bash scripts/stack.sh stop
+
+bench: ## stock CKAN and govshare side by side on the same data (bench/search.py)
+	bash scripts/stack.sh bench $(ARGS)

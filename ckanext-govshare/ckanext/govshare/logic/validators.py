@@ -1,0 +1,253 @@
+"""Validators for the catalog rules of shared/spec/catalog-metadata.md.
+
+Each rule is attached to the field it is about in schemas/*.yaml, so a
+violation is reported under that field's name; messages name the field by
+its label in the user's language.
+"""
+from __future__ import annotations
+
+import datetime
+import re
+from typing import Any, Callable
+
+import ckan.plugins.toolkit as tk
+from ckan import model
+from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
+from ckanext.scheming.validation import scheming_validator
+from stdnum.cn import uscc
+from stdnum.exceptions import ValidationError as StdnumError
+
+from ckanext.govshare import schema as catalog
+
+__all__ = [
+    "govshare_required_when",
+    "govshare_base_unconditional",
+    "govshare_closed_if_not_shared",
+    "govshare_resource_code",
+    "govshare_name_from_code",
+    "govshare_not_future",
+    "govshare_related_codes",
+    "govshare_non_negative_number",
+    "govshare_info_items_rules",
+    "govshare_department_code",
+]
+
+_ = tk._
+missing = tk.missing
+StopOnError = tk.StopOnError
+
+# 分类码 = 类(1) + 项(2) + 目(3) + optional 细目; 顺序码 = digits.
+RESOURCE_CODE = re.compile(r"^(?P<cls>[123])\d{2}\d{3}\d*/\d+$")
+CLASS_DIGIT = {"base": "1", "theme": "2", "department": "3"}
+# Strictness of share types, loosest first: an item may only move right.
+SHARE_STRICTNESS = ["unconditional", "conditional", "none"]
+
+
+def _empty(value: Any) -> bool:
+    return value is missing or value is None or value == "" or value == []
+
+
+def _other(data: FlattenDataDict, key: FlattenKey, name: str) -> Any:
+    """The value of a sibling field of ``key`` in the flattened data."""
+    return data.get(key[:-1] + (name,))
+
+
+def govshare_required_when(other: str, expected: str) -> Callable[..., Any]:
+    """Field is required when field ``other`` has value ``expected``."""
+
+    @scheming_validator
+    def factory(field: dict[str, Any], schema: dict[str, Any]):
+        def validator(key: FlattenKey, data: FlattenDataDict,
+                      errors: FlattenErrorDict, context: Context) -> None:
+            if not _empty(data.get(key)):
+                return
+            if _other(data, key, other) == expected:
+                errors[key].append(_(
+                    "{label} is required when {other} is {value}"
+                ).format(
+                    label=catalog.field_label(field),
+                    other=catalog.field_label(catalog.dataset_field(other)),
+                    value=catalog.choice_label(other, expected),
+                ))
+            elif data.get(key) in (missing, None):
+                data.pop(key, None)
+            raise StopOnError
+
+        return validator
+
+    return factory
+
+
+@scheming_validator
+def govshare_base_unconditional(field: dict[str, Any], schema: dict[str, Any]):
+    """Base resources (人口, 法人单位, ...) must be shared unconditionally (第十二条)."""
+
+    def validator(key: FlattenKey, data: FlattenDataDict,
+                  errors: FlattenErrorDict, context: Context) -> None:
+        if (_other(data, key, "resource_class") == "base"
+                and data.get(key) != "unconditional"):
+            errors[key].append(_(
+                "{label} of a base resource must be {value}"
+            ).format(label=catalog.field_label(field),
+                     value=catalog.choice_label("share_type", "unconditional")))
+
+    return validator
+
+
+@scheming_validator
+def govshare_closed_if_not_shared(field: dict[str, Any], schema: dict[str, Any]):
+    """An entry not shared with departments cannot be open to the public."""
+
+    def validator(key: FlattenKey, data: FlattenDataDict,
+                  errors: FlattenErrorDict, context: Context) -> None:
+        if _other(data, key, "share_type") == "none" and data.get(key) != "closed":
+            errors[key].append(_(
+                "{label} must be {value} when the entry is not shared"
+            ).format(label=catalog.field_label(field),
+                     value=catalog.choice_label("open_type", "closed")))
+
+    return validator
+
+
+def _current_package_id(data: FlattenDataDict, context: Context) -> str | None:
+    package = context.get("package")
+    if package is not None:
+        return package.id
+    pkg_id = data.get(("id",))
+    return None if _empty(pkg_id) else pkg_id
+
+
+@scheming_validator
+def govshare_resource_code(field: dict[str, Any], schema: dict[str, Any]):
+    """Format ``<分类码>/<顺序码>``, class digit agreeing with resource_class, unique."""
+
+    def validator(key: FlattenKey, data: FlattenDataDict,
+                  errors: FlattenErrorDict, context: Context) -> None:
+        code = data.get(key)
+        label = catalog.field_label(field)
+        match = RESOURCE_CODE.match(code or "")
+        if not match:
+            errors[key].append(_(
+                "{label} must look like 101001/000001: a 1-digit class (1, 2 or 3), "
+                "2-digit item, 3-digit category, optional sub-category digits, "
+                "a slash and a sequence number"
+            ).format(label=label))
+            raise StopOnError
+        resource_class = _other(data, key, "resource_class")
+        expected = CLASS_DIGIT.get(resource_class)
+        if expected and match.group("cls") != expected:
+            errors[key].append(_(
+                "{label} must start with {digit} for {value}"
+            ).format(label=label, digit=expected,
+                     value=catalog.choice_label("resource_class", resource_class)))
+        taken = (
+            model.Session.query(model.Package.name)
+            .join(model.PackageExtra, model.PackageExtra.package_id == model.Package.id)
+            .filter(model.PackageExtra.key == "resource_code",
+                    model.PackageExtra.value == code,
+                    model.PackageExtra.state == "active",
+                    model.Package.state != "deleted")
+        )
+        own_id = _current_package_id(data, context)
+        if own_id:
+            taken = taken.filter(model.Package.id != own_id)
+        other = taken.first()
+        if other:
+            errors[key].append(_(
+                "{label} {code} is already used by entry {name}"
+            ).format(label=label, code=code, name=other.name))
+
+    return validator
+
+
+def govshare_name_from_code(key: FlattenKey, data: FlattenDataDict,
+                            errors: FlattenErrorDict, context: Context) -> None:
+    """Chinese titles give no URL slug, so an empty name is made from resource_code."""
+    if not _empty(data.get(key)):
+        return
+    code = data.get(("resource_code",))
+    if isinstance(code, str) and code.strip():
+        data[key] = re.sub(r"[^a-z0-9_-]+", "-", code.strip().lower())
+
+
+def govshare_not_future(value: datetime.datetime | datetime.date, context: Context):
+    if value is missing or value is None:
+        return value
+    day = value.date() if isinstance(value, datetime.datetime) else value
+    if day > datetime.date.today():
+        raise tk.Invalid(_("{label} cannot be in the future").format(
+            label=catalog.field_label(catalog.dataset_field("publish_date"))))
+    return value
+
+
+def govshare_related_codes(key: FlattenKey, data: FlattenDataDict,
+                           errors: FlattenErrorDict, context: Context) -> None:
+    """Each related code must itself be a well-formed resource code."""
+    value = data.get(key)
+    codes = [value] if isinstance(value, str) else (value or [])
+    bad = [c for c in codes
+           if isinstance(c, str) and c.strip() and not RESOURCE_CODE.match(c.strip())]
+    if bad:
+        errors[key].append(_("{label}: not a resource code: {codes}").format(
+            label=catalog.field_label(catalog.dataset_field("related_codes")),
+            codes=", ".join(bad)))
+
+
+def govshare_non_negative_number(value: Any, context: Context) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if number < 0 or number != number:
+        raise tk.Invalid(_("Must be a number of 0 or more"))
+    return number
+
+
+def govshare_info_items_rules(key: FlattenKey, data: FlattenDataDict,
+                              errors: FlattenErrorDict, context: Context) -> None:
+    """Schema-level: info_items present for structured formats, items never looser.
+
+    Runs after the fields (scheming ``after_validators``) because it compares
+    the entry's own attributes with each item's.
+    """
+    items = sorted({k[1] for k in data if len(k) == 3 and k[0] == "info_items"})
+    items = [i for i in items if not _empty(data.get(("info_items", i, "name")))]
+    field = catalog.dataset_field("info_items")
+    format_class = data.get(("format_class",))
+    if not items and format_class in ("spreadsheet", "database"):
+        errors.setdefault(("info_items",), []).append(_(
+            "{label} are required when {other} is {value}"
+        ).format(label=catalog.field_label(field),
+                 other=catalog.field_label(catalog.dataset_field("format_class")),
+                 value=catalog.choice_label("format_class", format_class)))
+        return
+
+    entry_share = data.get(("share_type",))
+    entry_open = data.get(("open_type",))
+    for i in items:
+        item_share = data.get(("info_items", i, "share_type"))
+        if (item_share in SHARE_STRICTNESS and entry_share in SHARE_STRICTNESS
+                and SHARE_STRICTNESS.index(item_share) < SHARE_STRICTNESS.index(entry_share)):
+            errors.setdefault(("info_items", i, "share_type"), []).append(_(
+                "Item {item}: its share type {item_value} is looser than the entry's {value}"
+            ).format(item=data.get(("info_items", i, "name")),
+                     item_value=catalog.choice_label("share_type", item_share),
+                     value=catalog.choice_label("share_type", entry_share)))
+        if data.get(("info_items", i, "open")) is True and entry_open == "closed":
+            errors.setdefault(("info_items", i, "open"), []).append(_(
+                "Item {item} cannot be open when the entry is {value}"
+            ).format(item=data.get(("info_items", i, "name")),
+                     value=catalog.choice_label("open_type", "closed")))
+
+
+def govshare_department_code(value: Any, context: Context) -> Any:
+    """统一社会信用代码 (GB 32100): 18 characters with a verified check digit."""
+    if _empty(value):
+        return value
+    try:
+        return uscc.validate(value)
+    except StdnumError:
+        raise tk.Invalid(_(
+            "{label} must be an 18-character unified social credit code "
+            "with a correct check digit"
+        ).format(label=catalog.field_label(catalog.organization_field("department_code"))))

@@ -1,0 +1,39 @@
+"""Wires govshare into CKAN; the behaviour lives in the modules it names."""
+from __future__ import annotations
+
+from typing import Any
+
+import ckan.plugins as p
+import ckan.plugins.toolkit as tk
+from ckan.lib.plugins import DefaultTranslation
+
+from ckanext.govshare import search, themes
+
+
+@tk.blanket.validators
+@tk.blanket.helpers
+@tk.blanket.cli
+class GovsharePlugin(DefaultTranslation, p.SingletonPlugin):
+    p.implements(p.IConfigurer)
+    p.implements(p.ITranslation)
+    p.implements(p.IFacets, inherit=True)
+    p.implements(p.IPackageController, inherit=True)
+
+    # IConfigurer
+    def update_config(self, config: Any) -> None:
+        tk.add_template_directory(config, "templates")
+        tk.add_public_directory(config, "public")
+
+    # IFacets
+    def dataset_facets(self, facets_dict: dict[str, Any], package_type: str):
+        return search.dataset_facets(facets_dict)
+
+    # IPackageController
+    def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        return search.before_dataset_index(pkg_dict)
+
+    def after_dataset_create(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        themes.sync_groups(context, pkg_dict)
+
+    def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        themes.sync_groups(context, pkg_dict)

@@ -1,0 +1,62 @@
+"""Read access to the scheming schemas, the single source of truth of the catalog.
+
+Facets, labels in messages, import columns and exports all ask here instead
+of re-listing the fields.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ckanext.scheming.helpers import (
+    scheming_choices_label,
+    scheming_field_by_name,
+    scheming_get_dataset_schema,
+    scheming_get_organization_schema,
+    scheming_language_text,
+)
+
+
+def dataset_fields() -> list[dict[str, Any]]:
+    return scheming_get_dataset_schema("dataset")["dataset_fields"]
+
+
+def resource_fields() -> list[dict[str, Any]]:
+    return scheming_get_dataset_schema("dataset")["resource_fields"]
+
+
+def dataset_field(name: str) -> dict[str, Any]:
+    return scheming_field_by_name(dataset_fields(), name)
+
+
+def organization_field(name: str) -> dict[str, Any]:
+    return scheming_field_by_name(
+        scheming_get_organization_schema("organization")["fields"], name)
+
+
+def field_label(field: dict[str, Any], lang: str | None = None) -> str:
+    return scheming_language_text(field.get("label", field["field_name"]), lang)
+
+
+def choice_label(field_name: str, value: Any, lang: str | None = None) -> str:
+    """The label of a code (e.g. share_type ``none`` → 不予共享) in the user's language."""
+    choices = dataset_field(field_name).get("choices", [])
+    for choice in choices:
+        if choice["value"] == value:
+            return scheming_language_text(choice["label"], lang)
+    return str(value)
+
+
+def facet_fields() -> list[dict[str, Any]]:
+    """Fields marked ``facet: true`` in the dataset schema, in schema order."""
+    return [f for f in dataset_fields() if f.get("facet")]
+
+
+def choice_values(field_name: str) -> list[str]:
+    return [c["value"] for c in dataset_field(field_name).get("choices", [])]
+
+
+__all__ = [
+    "dataset_fields", "resource_fields", "dataset_field", "organization_field",
+    "field_label", "choice_label", "facet_fields", "choice_values",
+    "scheming_choices_label",
+]

@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# Local Apache Solr 9 for CKAN without Docker: jars from Maven Central (solr/pom.xml), a tiny
+# Jetty launcher (solr/src/GovshareSolr.java), cores with CJK-aware schema (solr/make_schema.py).
+#   scripts/solr.sh start|stop|status|restart     (env: SOLR_PORT=8983, SOLR_START_TIMEOUT=120)
+# State lives in .stack/solr/: home/ (solr.xml + cores), solr.pid, solr.log, port, classpath.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STATE=$ROOT/.stack/solr
+SOLR_HOME=$STATE/home
+PIDFILE=$STATE/solr.pid
+LOG=$STATE/solr.log
+PORTFILE=$STATE/port
+CPFILE=$STATE/classpath.txt
+CLASSES=$STATE/classes
+CORES=(ckan ckan_test ckan_open ckan_open_test)
+PY=$ROOT/.venv/bin/python
+TIMEOUT=${SOLR_START_TIMEOUT:-120}
+
+log() { echo "solr.sh: $*" >&2; }
+
+recorded_port() { cat "$PORTFILE" 2>/dev/null || echo "${SOLR_PORT:-8983}"; }
+
+# Our process: pid file points at a live java running the launcher (guards against pid reuse).
+our_pid() {
+  local pid
+  pid=$(cat "$PIDFILE" 2>/dev/null) || return 1
+  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q GovshareSolr || return 1
+  echo "$pid"
+}
+
+ping_ok() {
+  curl -fsS --max-time 5 "http://127.0.0.1:$1/solr/ckan/admin/ping?wt=json" 2>/dev/null |
+    grep -q '"status":"OK"'
+}
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+ensure_tools() {
+  if ! command -v java >/dev/null || ! command -v javac >/dev/null || ! command -v mvn >/dev/null; then
+    log "installing a JDK and maven with apt-get"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless maven
+  fi
+  command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq curl; }
+  [[ -x $PY ]] || { log "no $PY: create the virtualenv with ckan first"; exit 1; }
+}
+
+# Resolve jars once (cached until solr/pom.xml changes) and compile the launcher.
+build() {
+  mkdir -p "$STATE" "$CLASSES"
+  if [[ ! -s $CPFILE || $ROOT/solr/pom.xml -nt $CPFILE ]]; then
+    log "resolving Solr jars with maven (first time downloads ~120 MB into ~/.m2)"
+    mvn -B -q -f "$ROOT/solr/pom.xml" dependency:build-classpath -Dmdep.outputFile="$CPFILE.tmp" >"$STATE/mvn.log" 2>&1 ||
+      { tail -n 30 "$STATE/mvn.log" >&2; exit 1; }
+    mv "$CPFILE.tmp" "$CPFILE"
+  fi
+  local src=$ROOT/solr/src/GovshareSolr.java
+  if [[ ! -f $CLASSES/GovshareSolr.class || $src -nt $CLASSES/GovshareSolr.class || $CPFILE -nt $CLASSES/GovshareSolr.class ]]; then
+    javac -nowarn -d "$CLASSES" -cp "$(cat "$CPFILE")" "$src"
+  fi
+}
+
+# Solr home: bare solr.xml (core discovery) and the cores; conf is regenerated on every fresh
+# start so schema/solrconfig changes apply, index data is kept.
+make_home() {
+  mkdir -p "$SOLR_HOME"
+  echo '<solr/>' >"$SOLR_HOME/solr.xml"
+  local core
+  for core in "${CORES[@]}"; do
+    mkdir -p "$SOLR_HOME/$core/conf"
+    echo "name=$core" >"$SOLR_HOME/$core/core.properties"
+    cp "$ROOT/solr/solrconfig.xml" "$SOLR_HOME/$core/conf/solrconfig.xml"
+    "$PY" "$ROOT/solr/make_schema.py" "$SOLR_HOME/$core/conf"
+  done
+  # Solr logs via log4j2 to stdout, which goes to $LOG; per-request logging is off.
+  cat >"$STATE/log4j2.xml" <<'EOF'
+<Configuration>
+  <Appenders><Console name="out" target="SYSTEM_OUT"><PatternLayout pattern="%d{ISO8601} %-5p [%c{1}] %m%n"/></Console></Appenders>
+  <Loggers>
+    <Logger name="org.apache.solr.core.CoreContainer" level="info"/>
+    <Logger name="org.apache.solr.core.SolrCore" level="info"/>
+    <Logger name="org.apache.solr.core.SolrCore.Request" level="warn"/>
+    <Root level="warn"><AppenderRef ref="out"/></Root>
+  </Loggers>
+</Configuration>
+EOF
+}
+
+start() {
+  local pid port
+  if pid=$(our_pid); then
+    port=$(recorded_port)
+    if ping_ok "$port"; then
+      log "already running (pid $pid): http://127.0.0.1:$port/solr"
+      return 0
+    fi
+    log "pid $pid does not answer on port $port; restarting it"
+    stop
+  fi
+  ensure_tools
+  build
+  make_home
+
+  port=${SOLR_PORT:-8983}
+  local first=$port
+  while port_busy "$port"; do # taken by something that is not our Solr
+    port=$((port + 1))
+    ((port < first + 50)) || { log "no free port in $first..$port"; exit 1; }
+  done
+  [[ $port == "$first" ]] || log "port $first is taken; using $port"
+  echo "$port" >"$PORTFILE"
+
+  [[ -f $LOG ]] && mv -f "$LOG" "$LOG.1"
+  local t0=$SECONDS
+  # setsid: own session, so the caller's Ctrl-C or job control does not reach Solr.
+  setsid java -Xms256m -Xmx1g -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$STATE/log4j2.xml" -Dsolr.log.dir="$STATE" \
+    -cp "$CLASSES:$(cat "$CPFILE")" GovshareSolr "$SOLR_HOME" "$port" >"$LOG" 2>&1 </dev/null &
+  pid=$!
+  echo "$pid" >"$PIDFILE"
+
+  while ((SECONDS - t0 < TIMEOUT)); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      log "Solr exited during startup; log tail:"
+      tail -n 40 "$LOG" >&2
+      rm -f "$PIDFILE"
+      exit 1
+    fi
+    if ping_ok "$port"; then
+      log "started (pid $pid) in $((SECONDS - t0)) s: http://127.0.0.1:$port/solr/{$(IFS=,; echo "${CORES[*]}")}"
+      return 0
+    fi
+    sleep 0.5
+  done
+  log "Solr did not answer within $TIMEOUT s; log tail:"
+  tail -n 40 "$LOG" >&2
+  stop
+  exit 1
+}
+
+stop() {
+  local pid i
+  if ! pid=$(our_pid); then
+    rm -f "$PIDFILE"
+    log "not running"
+    return 0
+  fi
+  kill -TERM "$pid"
+  for ((i = 0; i < 60; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  kill -0 "$pid" 2>/dev/null && { log "pid $pid ignored SIGTERM for 30 s; killing it"; kill -KILL "$pid"; }
+  rm -f "$PIDFILE"
+  log "stopped (pid $pid)"
+}
+
+status() {
+  local pid port
+  port=$(recorded_port)
+  if pid=$(our_pid) && ping_ok "$port"; then
+    echo "running (pid $pid): http://127.0.0.1:$port/solr"
+  else
+    echo "not running"
+    return 3
+  fi
+}
+
+case ${1:-} in
+  start) start ;;
+  stop) stop ;;
+  restart) stop && start ;;
+  status) status ;;
+  *) echo "usage: $0 start|stop|restart|status" >&2; exit 2 ;;
+esac
