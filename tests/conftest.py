@@ -54,8 +54,11 @@ def entry_data(org: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(autouse=True)
-def _plugins(with_plugins):
-    """Every test runs with the plugins of config/test.ini, as the portal does."""
+def _plugins(with_plugins, test_request_context):
+    """Every test runs with the plugins of config/test.ini, as the portal does,
+    inside a request so that messages are translated as for a user."""
+    with test_request_context():
+        yield
 
 
 @pytest.fixture

@@ -142,10 +142,7 @@ def govshare_resource_code(field: dict[str, Any], schema: dict[str, Any]):
                      value=catalog.choice_label("resource_class", resource_class)))
         taken = (
             model.Session.query(model.Package.name)
-            .join(model.PackageExtra, model.PackageExtra.package_id == model.Package.id)
-            .filter(model.PackageExtra.key == "resource_code",
-                    model.PackageExtra.value == code,
-                    model.PackageExtra.state == "active",
+            .filter(model.Package.extras["resource_code"].astext == code,
                     model.Package.state != "deleted")
         )
         own_id = _current_package_id(data, context)
