@@ -2,6 +2,7 @@
 # Local Apache Solr 9 for CKAN without Docker: jars from Maven Central (solr/pom.xml), a tiny
 # Jetty launcher (solr/src/GovshareSolr.java), cores with CJK-aware schema (solr/make_schema.py).
 #   scripts/solr.sh start|stop|status|restart     (env: SOLR_PORT=8983, SOLR_START_TIMEOUT=120)
+#   scripts/solr.sh cores CORE...                 fresh conf for CORE..., loaded without a restart
 # State lives in .stack/solr/: home/ (solr.xml + cores), solr.pid, solr.log, port, classpath.
 set -euo pipefail
 
@@ -13,7 +14,9 @@ LOG=$STATE/solr.log
 PORTFILE=$STATE/port
 CPFILE=$STATE/classpath.txt
 CLASSES=$STATE/classes
-CORES=(ckan ckan_test ckan_open ckan_open_test)
+CORES=(ckan ckan_test ckan_open ckan_open_test bench_stock bench_govshare)
+# bench/search.py compares govshare with stock CKAN: this core has CKAN's schema.xml unmodified.
+STOCK_CORE=bench_stock
 PY=$ROOT/.venv/bin/python
 TIMEOUT=${SOLR_START_TIMEOUT:-120}
 
@@ -61,6 +64,23 @@ build() {
   fi
 }
 
+ckan_schema() {
+  "$PY" -c 'import importlib.util as u, os; print(os.path.join(u.find_spec("ckan").submodule_search_locations[0], "config", "solr", "schema.xml"))'
+}
+
+# A core's conf/: our solrconfig.xml, and the govshare schema (or CKAN's own for $STOCK_CORE).
+write_conf() {
+  local conf=$SOLR_HOME/$1/conf
+  mkdir -p "$conf"
+  cp "$ROOT/solr/solrconfig.xml" "$conf/solrconfig.xml"
+  if [[ $1 == "$STOCK_CORE" ]]; then
+    cp "$(ckan_schema)" "$conf/schema.xml"
+    touch "$conf/protwords.txt" "$conf/synonyms.txt" # referenced by CKAN's schema
+  else
+    "$PY" "$ROOT/solr/make_schema.py" "$conf"
+  fi
+}
+
 # Solr home: bare solr.xml (core discovery) and the cores; conf is regenerated on every fresh
 # start so schema/solrconfig changes apply, index data is kept.
 make_home() {
@@ -68,10 +88,8 @@ make_home() {
   echo '<solr/>' >"$SOLR_HOME/solr.xml"
   local core
   for core in "${CORES[@]}"; do
-    mkdir -p "$SOLR_HOME/$core/conf"
+    write_conf "$core"
     echo "name=$core" >"$SOLR_HOME/$core/core.properties"
-    cp "$ROOT/solr/solrconfig.xml" "$SOLR_HOME/$core/conf/solrconfig.xml"
-    "$PY" "$ROOT/solr/make_schema.py" "$SOLR_HOME/$core/conf"
   done
   # Solr logs via log4j2 to stdout, which goes to $LOG; per-request logging is off.
   cat >"$STATE/log4j2.xml" <<'EOF'
@@ -156,6 +174,33 @@ stop() {
   log "stopped (pid $pid)"
 }
 
+core_admin() { # ACTION CORE [PARAMS]: a CoreAdmin request; fails with Solr's message
+  local out
+  out=$(curl -sS --max-time 120 "http://127.0.0.1:$(recorded_port)/solr/admin/cores?wt=json&action=$1&core=$2&name=$2${3:-}") ||
+    return 1
+  grep -q '"status":0' <<<"$out" || { log "$1 $2 failed: $out"; return 1; }
+  echo "$out"
+}
+
+# Fresh conf for each named core, then RELOAD it, or CREATE it when the running Solr does not have
+# it (a Solr started before the core was added to CORES): no restart, so others' tests go on.
+cores() {
+  start
+  local core
+  for core in "$@"; do
+    [[ " ${CORES[*]} " == *" $core "* ]] || { log "unknown core $core (not in CORES)"; exit 2; }
+    if [[ $(core_admin STATUS "$core") == *'"instanceDir"'* ]]; then
+      write_conf "$core"
+      core_admin RELOAD "$core" >/dev/null
+    else
+      rm -f "$SOLR_HOME/$core/core.properties" # CREATE writes it; refuses if it exists
+      write_conf "$core"
+      core_admin CREATE "$core" "&instanceDir=$SOLR_HOME/$core" >/dev/null
+      log "created core $core"
+    fi
+  done
+}
+
 status() {
   local pid port
   port=$(recorded_port)
@@ -172,5 +217,6 @@ case ${1:-} in
   stop) stop ;;
   restart) stop && start ;;
   status) status ;;
-  *) echo "usage: $0 start|stop|restart|status" >&2; exit 2 ;;
+  cores) shift; cores "$@" ;;
+  *) echo "usage: $0 start|stop|restart|status|cores CORE..." >&2; exit 2 ;;
 esac

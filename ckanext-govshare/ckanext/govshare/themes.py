@@ -5,6 +5,7 @@ the field is what API clients read and write.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ckan import model
@@ -14,7 +15,8 @@ def sync_groups(context: Any, pkg_dict: dict[str, Any]) -> None:
     package = model.Package.get(pkg_dict["id"])
     if package is None:
         return
-    wanted = set(pkg_dict.get("themes") or [])
+    # Validated data holds the field as an extra (scheming stores lists as JSON).
+    wanted = set(json.loads(package.extras.get("themes") or "[]"))
     groups = {g.name: g for g in model.Session.query(model.Group)
               .filter(model.Group.name.in_(wanted), model.Group.is_organization.is_(False))}
     current = {m.group.name: m for m in model.Session.query(model.Member)
@@ -27,3 +29,5 @@ def sync_groups(context: Any, pkg_dict: dict[str, Any]) -> None:
         if name not in current:
             model.Session.add(model.Member(group=group, table_id=package.id,
                                            table_name="package", capacity="public"))
+    # The dataset dict that gets indexed is read with Core selects, which do not autoflush.
+    model.Session.flush()
