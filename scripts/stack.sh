@@ -156,9 +156,7 @@ WORKER_PID="$STACK/ckan/worker.pid"
 
 ensure_admin() {
     local pwfile="$ROOT/admin-password.txt"
-    if "$CKAN" -c "$DEV_INI" user show admin 2>/dev/null | grep -q "name=admin\|'name': 'admin'\|admin"; then
-        return
-    fi
+    pg_psql -d govshare -c "SELECT 1 FROM \"user\" WHERE name='admin'" | grep -q 1 && return
     local pw; pw=$("$PY" -c "import secrets; print(secrets.token_urlsafe(12))")
     "$CKAN" -c "$DEV_INI" user add admin email=admin@govshare.localhost password="$pw" fullname="平台管理员" >/dev/null
     "$CKAN" -c "$DEV_INI" sysadmin add admin >/dev/null
