@@ -103,6 +103,17 @@ create_db() {
         || pg_psql -c "CREATE DATABASE $1 OWNER ckan ENCODING 'UTF8' TEMPLATE template0"
 }
 
+# create_datastore_db NAME INI: the DataStore's database, its read-only role and
+# CKAN's permissions script, each only if missing.
+create_datastore_db() {
+    pg_psql -c "SELECT 1 FROM pg_roles WHERE rolname='datastore_ro'" | grep -q 1 \
+        || pg_psql -c "CREATE ROLE datastore_ro LOGIN PASSWORD 'datastore'"
+    if ! pg_psql -c "SELECT 1 FROM pg_database WHERE datname='$1'" | grep -q 1; then
+        pg_psql -c "CREATE DATABASE $1 OWNER ckan ENCODING 'UTF8' TEMPLATE template0"
+        "$CKAN" -c "$2" datastore set-permissions 2>/dev/null | pg_psql -d "$1" >/dev/null
+    fi
+}
+
 # --------------------------------------------------------------------- Redis
 start_redis() {
     local port pid; port=$(pick_port redis 6379)
@@ -144,6 +155,8 @@ sqlalchemy.url = postgresql://ckan:ckan@127.0.0.1:$(pg_port)/$2
 solr_url = http://127.0.0.1:$(cat "$STACK/solr/port")/solr/$3
 ckan.redis.url = redis://127.0.0.1:$(cat "$STACK/redis/port")/$4
 ckan.storage_path = $STACK/storage/$1
+ckan.datastore.write_url = postgresql://ckan:ckan@127.0.0.1:$(pg_port)/$2_datastore
+ckan.datastore.read_url = postgresql://datastore_ro:datastore@127.0.0.1:$(pg_port)/$2_datastore
 ${5:+ckan.site_url = $5}
 EOF
     mkdir -p "$STACK/storage/$1"
@@ -180,6 +193,7 @@ cmd_run() {
     local port; port=$(pick_port ckan 5000)
     write_services_ini dev govshare ckan 0 "http://127.0.0.1:$port"
     create_db govshare
+    create_datastore_db govshare_datastore "$DEV_INI"
     log "migrating the database"
     "$CKAN" -c "$DEV_INI" db upgrade >/dev/null
     "$CKAN" -c "$DEV_INI" db pending-migrations --apply >/dev/null
@@ -205,6 +219,7 @@ cmd_test() {
     cmd_services
     write_services_ini test govshare_test ckan_test 1
     create_db govshare_test
+    create_datastore_db govshare_test_datastore "$ROOT/config/test.ini"
     cd "$ROOT"
     "$VENV/bin/pytest" --ckan-ini=config/test.ini "$@"
 }

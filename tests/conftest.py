@@ -66,6 +66,7 @@ def clean_db(reset_db, migrate_db_for):
     """An empty database with CKAN's and the enabled plugins' migrations."""
     reset_db()
     migrate_db_for("activity")
+    migrate_db_for("govshare")
 
 
 @pytest.fixture

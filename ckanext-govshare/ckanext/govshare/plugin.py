@@ -7,17 +7,22 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from ckanext.govshare import search, themes
+from ckanext.govshare import access, search, themes
+from ckanext.govshare.logic import action
 
 
 @tk.blanket.validators
-@tk.blanket.helpers
+@tk.blanket.auth_functions
+@tk.blanket.actions(action.get_actions)
+@tk.blanket.blueprints
 @tk.blanket.cli
+@tk.blanket.config_declarations
 class GovsharePlugin(DefaultTranslation, p.SingletonPlugin):
     p.implements(p.IConfigurer)
     p.implements(p.ITranslation)
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
+    p.implements(p.IPermissionLabels)
 
     # IConfigurer
     def update_config(self, config: Any) -> None:
@@ -29,6 +34,9 @@ class GovsharePlugin(DefaultTranslation, p.SingletonPlugin):
         return search.dataset_facets(facets_dict)
 
     # IPackageController
+    def before_dataset_search(self, search_params: dict[str, Any]) -> dict[str, Any]:
+        return search.before_dataset_search(search_params)
+
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         return search.before_dataset_index(pkg_dict)
 
@@ -37,3 +45,10 @@ class GovsharePlugin(DefaultTranslation, p.SingletonPlugin):
 
     def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
         themes.sync_groups(context, pkg_dict)
+
+    # IPermissionLabels
+    def get_dataset_labels(self, dataset_obj: Any) -> list[str]:
+        return access.dataset_labels(dataset_obj)
+
+    def get_user_dataset_labels(self, user_obj: Any) -> list[str]:
+        return access.user_labels(user_obj)

@@ -45,3 +45,14 @@ def before_dataset_index(pkg_dict: dict[str, Any]) -> dict[str, Any]:
             pkg_dict[name] = _as_list(pkg_dict.get(name))
     pkg_dict.pop("extras_info_items", None)
     return pkg_dict
+
+
+def before_dataset_search(search_params: dict[str, Any]) -> dict[str, Any]:
+    """Include non-public entries unless the caller says otherwise.
+
+    Permission labels decide what each user sees; CKAN's ``private`` flag only
+    mirrors "not open to the public", so excluding private entries by default
+    would hide the sharing catalog from the government users it is for.
+    """
+    search_params.setdefault("include_private", True)
+    return search_params

@@ -17,6 +17,7 @@ from ckanext.scheming.validation import scheming_validator
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
+from ckanext.govshare import access
 from ckanext.govshare import schema as catalog
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "govshare_non_negative_number",
     "govshare_info_items_rules",
     "govshare_department_code",
+    "govshare_visibility",
 ]
 
 _ = tk._
@@ -248,3 +250,13 @@ def govshare_department_code(value: Any, context: Context) -> Any:
             "{label} must be an 18-character unified social credit code "
             "with a correct check digit"
         ).format(label=catalog.field_label(catalog.organization_field("department_code"))))
+
+
+def govshare_visibility(key: FlattenKey, data: FlattenDataDict,
+                        errors: FlattenErrorDict, context: Context) -> None:
+    """Schema-level: CKAN's ``private`` flag follows open_type and the site role.
+
+    Users do not choose it: an entry is public on this site exactly when it is
+    open (general or authorized) and the site serves the public.
+    """
+    data[("private",)] = not access.is_public_on_this_site(data.get(("open_type",)))

@@ -1,0 +1,245 @@
+"""The access rules of shared/spec/requirements.md §2-§3, in one place.
+
+Two questions are answered here and nowhere else:
+
+* who may see an entry's metadata: CKAN permission labels, so that Solr filters
+  search, facets and counts. A user's labels grow with the departments they belong
+  to, never with grants;
+* who may use an entry's data (resource URLs, files, DataStore rows, views):
+  ``can_use_data``, which is where grants count.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Optional
+
+import ckan.plugins.toolkit as tk
+from ckan import authz, model
+from sqlalchemy import or_
+
+from ckanext.govshare.model import Grant
+
+SHARING, OPEN, COMBINED = "sharing", "open", "combined"
+OPEN_TYPES_PUBLISHED = ("general", "authorized")
+
+
+def site_role() -> str:
+    return tk.config.get("govshare.site_role")
+
+
+def authority_org_name() -> str:
+    return tk.config.get("govshare.authority_org")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """The attributes of a catalog entry that access depends on."""
+
+    id: str
+    owner_org: Optional[str]
+    share_type: Optional[str]
+    open_type: Optional[str]
+
+    @classmethod
+    def of(cls, package: model.Package | dict[str, Any]) -> "Entry":
+        if isinstance(package, dict):
+            return cls(package["id"], package.get("owner_org"),
+                       package.get("share_type"), package.get("open_type"))
+        extras = package.extras or {}
+        return cls(package.id, package.owner_org,
+                   extras.get("share_type"), extras.get("open_type"))
+
+    @property
+    def published(self) -> bool:
+        """Open to the public (metadata on the open site)."""
+        return self.open_type in OPEN_TYPES_PUBLISHED
+
+
+def is_public_on_this_site(open_type: Optional[str]) -> bool:
+    """Whether an entry with this open_type is visible to the public here.
+
+    Also decides CKAN's own ``private`` flag, so that CKAN's built-in lists
+    (package_list, current_package_list_with_resources, ...) agree.
+    """
+    return site_role() != SHARING and open_type in OPEN_TYPES_PUBLISHED
+
+
+# ------------------------------------------------------------------ users
+
+def _user(user: model.User | str | None) -> Optional[model.User]:
+    if isinstance(user, str):
+        return model.User.get(user)
+    if user is None or getattr(user, "is_anonymous", False):
+        return None
+    return user
+
+
+def department_ids(user: model.User | str | None) -> set[str]:
+    """The organizations the user is an active member of, in any capacity."""
+    user_obj = _user(user)
+    if user_obj is None:
+        return set()
+    rows = (model.Session.query(model.Member.group_id)
+            .join(model.Group, model.Group.id == model.Member.group_id)
+            .filter(model.Member.table_name == "user", model.Member.table_id == user_obj.id,
+                    model.Member.state == "active", model.Group.state == "active",
+                    model.Group.is_organization.is_(True)))
+    return {row.group_id for row in rows}
+
+
+def is_sysadmin(user: model.User | str | None) -> bool:
+    user_obj = _user(user)
+    return bool(user_obj and user_obj.sysadmin)
+
+
+def is_authority(user: model.User | str | None) -> bool:
+    """Members of ``govshare.authority_org`` (and sysadmins) act for the data authority."""
+    if is_sysadmin(user):
+        return True
+    org = model.Group.get(authority_org_name())
+    return bool(org and org.id in department_ids(user))
+
+
+# ------------------------------------------------------------------ labels
+
+def dataset_labels(package: model.Package) -> list[str]:
+    entry = Entry.of(package)
+    labels = [f"member-{entry.owner_org}"] if entry.owner_org else [f"creator-{package.creator_user_id}"]
+    if site_role() != OPEN:
+        labels.append("gov")
+    if is_public_on_this_site(entry.open_type):
+        labels.append("public")
+    return labels
+
+
+def user_labels(user: model.User | None) -> list[str]:
+    labels = [] if site_role() == SHARING else ["public"]
+    user_obj = _user(user)
+    if user_obj is None:
+        return labels
+    labels.append(f"creator-{user_obj.id}")
+    departments = department_ids(user_obj)
+    if departments and site_role() != OPEN:
+        labels.append("gov")
+    labels.extend(f"member-{org_id}" for org_id in sorted(departments))
+    return labels
+
+
+def can_see_entry(user: model.User | str | None, package: model.Package) -> bool:
+    if is_sysadmin(user):
+        return True
+    return bool(set(dataset_labels(package)) & set(user_labels(_user(user))))
+
+
+# ------------------------------------------------------------------ data
+
+class DataPolicy:
+    """Answers "may this user use this entry's data?" for one user.
+
+    Built once per action call: the user's departments are read once, and the
+    grants of many entries (a search page) in one query.
+    """
+
+    def __init__(self, user: model.User | str | None):
+        self.user = _user(user)
+        self.sysadmin = bool(self.user and self.user.sysadmin)
+        self.departments = department_ids(self.user)
+        self.role = site_role()
+        # entry id -> resource-id sets of the active grants (None = all resources)
+        self._grants: dict[str, list[Optional[frozenset[str]]]] = {}
+
+    def prefetch(self, entries: Iterable[Entry]) -> None:
+        wanted = [e.id for e in entries if e.id not in self._grants and self._grant_matters(e)]
+        if not wanted:
+            return
+        for entry_id in wanted:
+            self._grants[entry_id] = []
+        grantees = []
+        if self.departments and self.role != OPEN:
+            grantees.append(Grant.grantee_org_id.in_(self.departments))
+        if self.user is not None and self.role != SHARING:
+            grantees.append(Grant.grantee_user_id == self.user.id)
+        rows = (model.Session.query(Grant.package_id, Grant.resource_ids)
+                .filter(Grant.package_id.in_(wanted), Grant.active_clause(), or_(*grantees)))
+        for package_id, resource_ids in rows:
+            self._grants[package_id].append(None if resource_ids is None else frozenset(resource_ids))
+
+    def _grant_matters(self, entry: Entry) -> bool:
+        return bool((entry.share_type == "conditional" and self.departments and self.role != OPEN)
+                    or (entry.open_type == "authorized" and self.user is not None
+                        and self.role != SHARING))
+
+    def _granted(self, entry: Entry, resource_id: Optional[str]) -> bool:
+        self.prefetch([entry])
+        return any(ids is None or resource_id is None or resource_id in ids
+                   for ids in self._grants.get(entry.id, []))
+
+    def allows(self, package: model.Package | dict[str, Any] | Entry,
+               resource_id: Optional[str] = None) -> bool:
+        if self.sysadmin:
+            return True
+        entry = package if isinstance(package, Entry) else Entry.of(package)
+        if entry.owner_org and entry.owner_org in self.departments:
+            return True
+        if self.role != OPEN and self.departments:
+            if entry.share_type == "unconditional":
+                return True
+            if entry.share_type == "conditional" and self._granted(entry, resource_id):
+                return True
+        if self.role != SHARING:
+            if entry.open_type == "general":
+                return True
+            if entry.open_type == "authorized" and self.user is not None \
+                    and self._granted(entry, resource_id):
+                return True
+        return False
+
+    def redact(self, package: dict[str, Any]) -> dict[str, Any]:
+        """Remove the resource URLs this user may not have; mark each resource's access."""
+        if not package.get("id"):
+            return package
+        entry = Entry.of(package)
+        for resource in package.get("resources") or []:
+            allowed = self.allows(entry, resource.get("id"))
+            resource["data_access"] = allowed
+            if not allowed:
+                resource["url"] = ""
+                resource.pop("datastore_active", None)
+        return package
+
+
+def can_use_data(user: model.User | str | None, package: model.Package | dict[str, Any],
+                 resource_id: Optional[str] = None) -> bool:
+    return DataPolicy(user).allows(package, resource_id)
+
+
+def how_to_get_access(package: model.Package | dict[str, Any]) -> str:
+    """The message a refused user reads: what to do to get the data."""
+    entry = Entry.of(package)
+    if entry.share_type == "conditional" and site_role() != OPEN:
+        return tk._("This data is shared on conditions: your department can apply for it "
+                    "from the entry's page (share request), and may use it once the "
+                    "provider approves.")
+    if entry.open_type == "authorized" and site_role() != SHARING:
+        return tk._("This data is open by authorization: log in and apply for it from the "
+                    "entry's page; you may download it once the provider approves.")
+    if entry.share_type == "none":
+        return tk._("This data is not shared. If your duties need it, ask the data "
+                    "authority to open a coordination case.")
+    return tk._("Log in with a government department account to get this data.")
+
+
+# ------------------------------------------------------------------ action context
+
+def context_user(context: dict[str, Any]) -> Optional[model.User]:
+    """The user an action runs for, or None for anonymous."""
+    user_obj = context.get("auth_user_obj")
+    if user_obj is not None and not getattr(user_obj, "is_anonymous", False):
+        return user_obj
+    name = context.get("user")
+    return model.User.get(name) if name else None
+
+
+def acts_unrestricted(context: dict[str, Any]) -> bool:
+    """Internal calls (ignore_auth) and sysadmins see everything."""
+    return bool(context.get("ignore_auth")) or authz.is_sysadmin(context.get("user"))

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Entrypoint of the govshare CKAN image.
+#
+#   web      (default) wait for PostgreSQL/Redis/Solr, initialise (migrations, sysadmin, demo
+#            data) unless GOVSHARE_INIT=0, then exec gunicorn on :5000
+#   worker   wait for the services, then exec `ckan jobs worker [QUEUES...]`
+#   init     wait, initialise, exit (a one-shot job for deployments that prefer it)
+#   *        anything else runs as given, e.g. `ckan search-index rebuild`
+#
+# Every command first writes the runtime ini ($CKAN_INI): it `use`s config/production.ini
+# (which `use`s config/common.ini) and adds the CKAN__* / CKAN___* / CKANEXT__* options of
+# the environment (docker/govshare_docker.py).
+set -euo pipefail
+
+SELF=$(readlink -f "${BASH_SOURCE[0]}")
+APP=$(dirname "$SELF")  # /srv/app in the image
+HELPER="$APP/govshare_docker.py"
+: "${CKAN_INI:=$APP/run/ckan.ini}"
+export CKAN_INI
+
+log() { printf '[govshare] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# The portal's one-time work; idempotent, and serialised between containers by
+# `govshare_docker.py locked` (a PostgreSQL advisory lock), so replicas can start together.
+initialise() {
+    log "ckan db upgrade"
+    ckan db upgrade
+    log "ckan db pending-migrations --apply"
+    ckan db pending-migrations --apply
+
+    local name=${GOVSHARE_ADMIN_NAME:-admin}
+    if [[ -n ${GOVSHARE_ADMIN_PASSWORD:-} ]]; then
+        ((${#GOVSHARE_ADMIN_PASSWORD} >= 8)) || die "GOVSHARE_ADMIN_PASSWORD must have at least 8 characters"
+        [[ -n ${GOVSHARE_ADMIN_EMAIL:-} ]] || die "GOVSHARE_ADMIN_EMAIL is required with GOVSHARE_ADMIN_PASSWORD"
+        # Creates the user only if it does not exist (an existing one keeps its password)
+        # and makes it a sysadmin.
+        log "sysadmin '$name'"
+        ckan sysadmin add --create "$name" \
+            "email=$GOVSHARE_ADMIN_EMAIL" "password=$GOVSHARE_ADMIN_PASSWORD" \
+            "fullname=${GOVSHARE_ADMIN_FULLNAME:-平台管理员}" >/dev/null
+    else
+        log "GOVSHARE_ADMIN_PASSWORD is empty: no sysadmin created"
+    fi
+
+    if [[ ${GOVSHARE_DEMO:-0} == 1 ]]; then
+        local marker="${CKAN_STORAGE_PATH:-/var/lib/ckan}/.govshare-demo-loaded"
+        if [[ -f $marker ]]; then
+            log "demo data already loaded ($marker exists)"
+        else
+            log "loading the demo data (ckan govshare demo-load)"
+            ckan govshare demo-load ${GOVSHARE_DEMO_ENTRIES:+--entries "$GOVSHARE_DEMO_ENTRIES"}
+            date -u +%FT%TZ >"$marker"
+        fi
+    fi
+}
+
+python "$HELPER" write-ini "$CKAN_INI"
+
+cmd=${1:-web}
+case $cmd in
+    web)
+        shift || true
+        python "$HELPER" wait
+        if [[ ${GOVSHARE_INIT:-1} == 1 ]]; then
+            python "$HELPER" locked "$SELF" init-locked
+        fi
+        log "starting gunicorn"
+        exec gunicorn --config "$APP/gunicorn.conf.py" --chdir "$APP" "$@" wsgi:application
+        ;;
+    worker)
+        shift
+        python "$HELPER" wait
+        exec ckan jobs worker "$@"
+        ;;
+    init)
+        python "$HELPER" wait
+        exec python "$HELPER" locked "$SELF" init-locked
+        ;;
+    init-locked) # internal: run by `locked` above
+        initialise
+        ;;
+    *)
+        exec "$@"
+        ;;
+esac
