@@ -33,11 +33,10 @@ PAGE = 10  # package_search's default rows: the first page an API client gets
 
 @dataclass(frozen=True)
 class Subject:
-    """What an entry is about; its words fill the entry's title, summary, items and tags."""
+    """What an entry is about; its words fill the entry's title, summary and items."""
     zh: str
     en: str
     items: tuple[str, ...]
-    tags: tuple[str, ...]
     base: str | None = None  # base_category, when it can be a base resource
     themes: tuple[str, ...] = ()
 
@@ -46,89 +45,87 @@ class Subject:
 class Department:
     name: str
     title: str
+    tag: str
     subjects: tuple[Subject, ...]
 
 
 S = Subject
 DEPARTMENTS = (
-    Department("gongan", "市公安局", (
-        S("户籍人口", "Registered population", ("姓名", "公民身份号码", "户籍地址", "出生日期", "民族"),
-          ("人口", "户籍"), "population"),
+    Department("gongan", "市公安局", "公安", (
+        S("户籍人口", "Registered population",
+          ("姓名", "公民身份号码", "户籍地址", "出生日期", "民族"), "population"),
         S("流动人口", "Floating population", ("姓名", "公民身份号码", "居住地址", "居住证编号"),
-          ("人口",), "population", ("community_governance",)),
-        S("居民身份证", "Resident identity cards", ("公民身份号码", "签发机关", "有效期限"),
-          ("身份证", "电子证照"), "e_license"),
-        S("机动车驾驶证", "Driving licences", ("驾驶证号", "准驾车型", "初次领证日期"),
-          ("驾驶证",), "e_license"))),
-    Department("scjg", "市市场监督管理局", (
+          "population", ("community_governance",)),
+        S("居民身份证", "Resident identity cards", ("公民身份号码", "签发机关", "有效期限"), "e_license"),
+        S("机动车驾驶证", "Driving licences", ("驾驶证号", "准驾车型", "初次领证日期"), "e_license"))),
+    Department("scjg", "市市场监督管理局", "市场监管", (
         S("企业营业执照", "Business licenses",
-          ("统一社会信用代码", "企业名称", "法定代表人", "注册资本", "成立日期"), ("营业执照", "法人"), "legal_entity"),
+          ("统一社会信用代码", "企业名称", "法定代表人", "注册资本", "成立日期"), "legal_entity"),
         S("食品经营许可", "Food business permits", ("许可证编号", "经营者名称", "经营场所"),
-          ("食品",), None, ("food_drug_safety",)),
+          None, ("food_drug_safety",)),
         S("个体工商户登记", "Individual business registration", ("经营者姓名", "字号名称", "经营范围"),
-          ("个体工商户",), "legal_entity"),
-        S("行政处罚决定", "Administrative penalty decisions", ("处罚决定书文号", "违法行为类型", "处罚内容"),
-          ("处罚", "信用"), "credit", ("credit_system", "price_regulation")))),
-    Department("rsj", "市人力资源和社会保障局", (
+          "legal_entity"),
+        S("行政处罚决定", "Administrative penalty decisions",
+          ("处罚决定书文号", "违法行为类型", "处罚内容"), "credit", ("credit_system", "price_regulation")))),
+    Department("rsj", "市人力资源和社会保障局", "人力社保", (
         S("社保参保", "Social insurance enrolment", ("社会保障号码", "参保险种", "参保日期"),
-          ("社保",), None, ("social_security",)),
+          None, ("social_security",)),
         S("养老保险待遇", "Pension insurance benefits", ("社会保障号码", "待遇类型", "发放金额"),
-          ("社保", "养老"), None, ("social_security",)),
-        S("就业登记", "Employment registration", ("姓名", "就业单位", "就业日期"), ("就业",)),
-        S("社会保障卡", "Social security cards", ("社会保障卡号", "发卡日期", "卡状态"),
-          ("社保", "电子证照"), "e_license"))),
-    Department("zrzy", "市自然资源和规划局", (
+          None, ("social_security",)),
+        S("就业登记", "Employment registration", ("姓名", "就业单位", "就业日期")),
+        S("社会保障卡", "Social security cards", ("社会保障卡号", "发卡日期", "卡状态"), "e_license"))),
+    Department("zrzy", "市自然资源和规划局", "自然资源", (
         S("不动产登记", "Real estate registration", ("不动产单元号", "权利人", "坐落", "不动产权证号"),
-          ("不动产",), "natural_resources"),
+          "natural_resources"),
         S("土地利用现状", "Land use survey", ("地类编码", "图斑面积", "权属单位"),
-          ("土地",), "natural_resources", ("urban_rural_construction",)),
+          "natural_resources", ("urban_rural_construction",)),
         S("基础地理信息", "Basic geographic information", ("要素代码", "坐标系", "比例尺"),
-          ("地理信息",), "natural_resources"))),
-    Department("wjw", "市卫生健康委员会", (
+          "natural_resources"))),
+    Department("wjw", "市卫生健康委员会", "卫生健康", (
         S("出生医学证明", "Birth medical certificates", ("新生儿姓名", "出生日期", "出生地点", "母亲姓名"),
-          ("出生", "电子证照"), "population", ("health",)),
+          "population", ("health",)),
         S("医疗机构执业登记", "Medical institution licensing", ("医疗机构名称", "执业许可证号", "诊疗科目"),
-          ("医疗",), None, ("health",)),
-        S("疫苗接种记录", "Vaccination records", ("受种者姓名", "疫苗名称", "接种日期"),
-          ("疫苗",), None, ("health",)))),
-    Department("mzj", "市民政局", (
+          None, ("health",)),
+        S("疫苗接种记录", "Vaccination records", ("受种者姓名", "疫苗名称", "接种日期"), None, ("health",)))),
+    Department("mzj", "市民政局", "民政", (
         S("婚姻登记", "Marriage registration", ("男方姓名", "女方姓名", "登记日期", "结婚证字号"),
-          ("婚姻",), "population"),
+          "population"),
         S("最低生活保障", "Minimum living allowance", ("户主姓名", "保障人数", "保障金额"),
-          ("低保",), None, ("social_security",)),
+          None, ("social_security",)),
         S("社会组织登记", "Social organization registration",
-          ("统一社会信用代码", "社会组织名称", "业务主管单位"), ("社会组织",), "legal_entity",
-          ("community_governance",)))),
-    Department("jyj", "市教育局", (
-        S("中小学学籍", "Student enrolment records", ("学籍号", "学生姓名", "就读学校"), ("学籍", "教育")),
-        S("学校基本信息", "School register", ("学校名称", "学校代码", "办学类型"), ("学校", "教育")))),
-    Department("jtj", "市交通运输局", (
-        S("公交线路", "Bus routes", ("线路编号", "首末班时间", "站点名称"),
-          ("公交", "交通"), None, ("urban_rural_construction",)),
-        S("道路运输经营许可", "Road transport permits", ("许可证号", "经营范围", "车辆数"), ("道路运输",)))),
-    Department("sthj", "市生态环境局", (
+          ("统一社会信用代码", "社会组织名称", "业务主管单位"), "legal_entity", ("community_governance",)))),
+    Department("jyj", "市教育局", "教育", (
+        S("中小学学籍", "Student enrolment records", ("学籍号", "学生姓名", "就读学校")),
+        S("学校基本信息", "School register", ("学校名称", "学校代码", "办学类型")))),
+    Department("jtj", "市交通运输局", "交通运输", (
+        S("公交线路", "Bus routes", ("线路编号", "首末班时间", "站点名称"), None, ("urban_rural_construction",)),
+        S("道路运输经营许可", "Road transport permits", ("许可证号", "经营范围", "车辆数")))),
+    Department("sthj", "市生态环境局", "生态环境", (
         S("空气质量监测", "Air quality monitoring", ("监测点位", "PM2.5浓度", "空气质量指数"),
-          ("空气质量", "环境"), None, ("ecology_environment",)),
+          None, ("ecology_environment",)),
         S("排污许可", "Pollutant discharge permits", ("排污许可证编号", "排放口数量", "主要污染物"),
-          ("排污",), None, ("ecology_environment",)))),
-    Department("zjj", "市住房和城乡建设局", (
+          None, ("ecology_environment",)))),
+    Department("zjj", "市住房和城乡建设局", "住房建设", (
         S("建筑工程施工许可", "Construction permits", ("施工许可证编号", "工程名称", "建设单位"),
-          ("建筑",), None, ("urban_rural_construction", "work_safety")),
+          None, ("urban_rural_construction", "work_safety")),
         S("住房公积金缴存", "Housing provident fund contributions", ("个人账号", "缴存基数", "缴存比例"),
-          ("公积金",), None, ("social_security",)))),
-    Department("swj", "市税务局", (
+          None, ("social_security",)))),
+    Department("swj", "市税务局", "税务", (
         S("纳税信用等级", "Tax credit ratings", ("纳税人识别号", "信用等级", "评价年度"),
-          ("纳税", "信用"), "credit", ("credit_system",)),
-        S("增值税发票", "VAT invoices", ("发票代码", "发票号码", "开票金额"), ("发票", "税务")))),
-    Department("tjj", "市统计局", (
-        S("人口普查", "Population census", ("普查小区", "常住人口数", "户数"), ("人口", "普查"), "population"),
-        S("经济普查", "Economic census", ("单位名称", "从业人员数", "营业收入"), ("普查", "经济")))),
-    Department("yjj", "市应急管理局", (
+          "credit", ("credit_system",)),
+        S("增值税发票", "VAT invoices", ("发票代码", "发票号码", "开票金额")))),
+    Department("tjj", "市统计局", "统计", (
+        S("人口普查", "Population census", ("普查小区", "常住人口数", "户数"), "population"),
+        S("经济普查", "Economic census", ("单位名称", "从业人员数", "营业收入")))),
+    Department("yjj", "市应急管理局", "应急管理", (
         S("安全生产许可", "Work safety permits", ("许可证编号", "企业名称", "许可范围"),
-          ("安全生产",), None, ("work_safety", "emergency_stability")),
+          None, ("work_safety", "emergency_stability")),
         S("危险化学品企业", "Hazardous chemical companies", ("企业名称", "危险化学品名称", "储存量"),
-          ("危险化学品", "安全生产"), None, ("work_safety", "emergency_stability")))),
+          None, ("work_safety", "emergency_stability")))),
 )
+# Tags: the department's field, and the base category of base-resource subjects.
+BASE_TAGS = {"population": "人口", "legal_entity": "法人单位", "natural_resources": "自然资源",
+             "e_license": "电子证照", "credit": "社会信用"}
 THEMES = {
     "health": "健康保障", "social_security": "社会保障", "food_drug_safety": "食品药品安全",
     "work_safety": "安全生产", "price_regulation": "价格监管", "credit_system": "信用体系",
@@ -143,11 +140,11 @@ FREQUENCIES = {"realtime": "实时", "daily": "每日", "weekly": "每周", "mon
                "quarterly": "每季度", "annual": "每年"}
 FORMATS = {"spreadsheet": ("xlsx", "csv"), "database": ("oracle", "dm"), "document": ("pdf", "OFD")}
 
-# Words a user types: whole subjects, their parts, item names, tags, a district.
+# Words a user types: subjects and their parts, item names, tags, a district.
 ZH_QUERIES = (
     "人口", "户籍", "流动人口", "身份证", "驾驶证", "营业执照", "执照", "食品", "个体工商户", "行政处罚",
-    "社保", "养老保险", "就业", "不动产", "土地", "医疗机构", "疫苗", "出生", "婚姻", "低保",
-    "学籍", "学校", "公交", "空气质量", "排污", "公积金", "纳税", "普查", "危险化学品", "信用代码",
+    "社保", "养老保险", "就业", "不动产", "土地", "医疗机构", "疫苗", "出生日期", "婚姻", "生活保障",
+    "学籍", "学校", "公交", "空气质量", "排污", "公积金", "纳税", "普查", "危险化学品", "高新区",
 )
 # English words of the summaries and resource descriptions (none is a choice code that stock
 # CKAN would also find in its extras); three resource codes are added per run.
@@ -176,7 +173,8 @@ def _sharing(rng: random.Random, resource_class: str) -> dict[str, Any]:
         fields["usage_scope"] = ["work_reference", "data_verification"]
     if share == "none":
         fields["no_share_basis"] = "依据有关法律法规不予共享"
-    fields["open_type"] = "closed" if share == "none" else rng.choice(("general", "authorized", "closed"))
+    fields["open_type"] = ("closed" if share == "none"
+                           else rng.choice(("general", "authorized", "closed")))
     if fields["open_type"] == "authorized":
         fields["open_condition"] = "经申请授权后开放"
     return fields
@@ -199,6 +197,28 @@ def _classification(rng: random.Random, subject: Subject) -> dict[str, Any]:
     return {"resource_class": "department"}
 
 
+def _description(rng: random.Random, department: Department, subject: Subject,
+                 entry: dict[str, Any], code: str) -> dict[str, Any]:
+    """Title, summary, items, formats and the resource: most of the text both sites index."""
+    title = f"{rng.choice(DISTRICTS)}{subject.zh}{rng.choice(KINDS)}"
+    items = _items(rng, subject, entry)
+    frequency = rng.choice(list(FREQUENCIES))
+    format_class = rng.choice(list(FORMATS))
+    format_type = rng.choice(FORMATS[format_class])
+    notes = (f"{department.title}汇总的{title}，包含{'、'.join(i['name'] for i in items[:3])}"
+             f"等{len(items)}个信息项，{FREQUENCIES[frequency]}更新。")
+    if rng.random() < 0.5:
+        notes += f"\n\n{subject.en} data of the city, resource code {code}."
+    return {
+        "title": title, "notes": notes, "info_items": items, "update_frequency": frequency,
+        "publish_date": (date(2020, 1, 1) + timedelta(days=rng.randrange(1800))).isoformat(),
+        "format_class": format_class, "format_type": format_type,
+        "resources": [{"url": f"https://data.example.gov.cn/api/{code}", "name": f"{subject.zh}数据服务",
+                       "description": f"{subject.en} ({format_type})", "format": format_type.upper(),
+                       "access_method": entry["share_method"][0]}],
+    }
+
+
 def make_entry(rng: random.Random, serial: int, codes: list[str]) -> dict[str, Any]:
     """One govshare entry (every required field valid); its name is its resource code's slug."""
     d_index = rng.randrange(len(DEPARTMENTS))
@@ -209,27 +229,13 @@ def make_entry(rng: random.Random, serial: int, codes: list[str]) -> dict[str, A
     entry.update(_sharing(rng, entry["resource_class"]))
     digit = {"base": 1, "theme": 2, "department": 3}[entry["resource_class"]]
     code = f"{digit}{d_index + 1:02d}{s_index + 1:03d}/{serial:06d}"
-    title = f"{rng.choice(DISTRICTS)}{subject.zh}{rng.choice(KINDS)}"
-    items = _items(rng, subject, entry)
-    frequency = rng.choice(list(FREQUENCIES))
-    format_class = rng.choice(list(FORMATS))
-    format_type = rng.choice(FORMATS[format_class])
-    notes = (f"{department.title}汇总的{title}，包含{'、'.join(i['name'] for i in items[:3])}"
-             f"等{len(items)}个信息项，{FREQUENCIES[frequency]}更新。")
-    if rng.random() < 0.5:
-        notes += f"\n\n{subject.en} data of the city, resource code {code}."
+    entry.update(_description(rng, department, subject, entry, code))
     entry.update({
-        "name": code.replace("/", "-"), "title": title, "notes": notes,
-        "owner_org": department.name, "provider_unit": rng.choice(UNITS), "resource_code": code,
-        "update_frequency": frequency,
-        "publish_date": (date(2020, 1, 1) + timedelta(days=rng.randrange(1800))).isoformat(),
-        "format_class": format_class, "format_type": format_type, "info_items": items,
+        "name": code.replace("/", "-"), "owner_org": department.name, "resource_code": code,
+        "provider_unit": rng.choice(UNITS),
         "related_codes": [rng.choice(codes)] if codes and rng.random() < 0.2 else [],
         "record_count": rng.randrange(1000, 5_000_000), "storage_size_gb": round(rng.random() * 50, 2),
-        "tag_string": ",".join(subject.tags),
-        "resources": [{"url": f"https://data.example.gov.cn/api/{code}", "name": f"{subject.zh}数据服务",
-                       "description": f"{subject.en} ({format_type})", "format": format_type.upper(),
-                       "access_method": entry["share_method"][0]}],
+        "tag_string": ",".join(filter(None, (department.tag, BASE_TAGS.get(subject.base or "")))),
     })
     return entry
 
@@ -285,7 +291,8 @@ def relevant_names(entries: list[dict[str, Any]], query: str) -> set[str]:
 def quality(found: dict[str, list[str]], relevant: dict[str, set[str]]) -> dict[str, Any]:
     """Hit rate, recall and first-page precision of ranked result names against known answers."""
     hits = [q for q, names in found.items() if relevant[q] & set(names[:PAGE])]
-    recalls = [len(relevant[q] & set(names)) / len(relevant[q]) for q, names in found.items() if relevant[q]]
+    recalls = [len(relevant[q] & set(names)) / len(relevant[q])
+               for q, names in found.items() if relevant[q]]
     first = [(q, n) for q, names in found.items() for n in names[:PAGE]]
     return {"hits": len(hits), "queries": len(found),
             "recall": sum(recalls) / len(recalls) if recalls else None,

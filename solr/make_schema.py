@@ -142,6 +142,23 @@ def add_govshare_fields(root, dataset_schema):
         add(name, "text" if long_text else "string", multi, free_text)
 
 
+# Resource URLs are data, not metadata: who may have them depends on share type and
+# grants, which Solr cannot know. Neither index nor store them, so no q, fq, facet
+# or fl can reveal one; package_search's results carry them only inside the
+# data dicts, which the plugin filters per user.
+DATA_FIELDS = {"res_url", "download_url"}
+
+
+def close_data_fields(root):
+    for field in root.find("fields").iter("field"):
+        if field.get("name") in DATA_FIELDS:
+            field.set("indexed", "false")
+            field.set("stored", "false")
+    for copy in list(root.iter("copyField")):
+        if copy.get("source") in DATA_FIELDS:
+            root.remove(copy)
+
+
 def build(src, analysis, dataset_schema):
     tree = ET.parse(src)
     root = tree.getroot()
@@ -163,6 +180,7 @@ def build(src, analysis, dataset_schema):
     if found != set(TYPES):
         sys.exit(f"make_schema.py: field types {set(TYPES) - found} not found in {src}")
     add_govshare_fields(root, dataset_schema)
+    close_data_fields(root)
     ET.indent(tree, "  ")
     return tree
 

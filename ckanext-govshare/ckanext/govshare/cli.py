@@ -22,3 +22,24 @@ def demo_load(entries: int) -> None:
     from ckanext.govshare import demo
 
     demo.load(entries)
+
+
+@govshare.command("apply-site-role")
+def apply_site_role() -> None:
+    """After changing govshare.site_role: refresh every entry's private flag and
+    rebuild the search index, whose permission labels depend on the role."""
+    from ckan import model
+    from ckan.lib.search import rebuild
+
+    from ckanext.govshare import access
+
+    packages = model.Session.query(model.Package).filter(model.Package.state != "deleted")
+    changed = 0
+    for package in packages:
+        private = not access.is_public_on_this_site((package.extras or {}).get("open_type"))
+        if package.private != private:
+            package.private = private
+            changed += 1
+    model.Session.commit()
+    click.echo(f"site role {access.site_role()}: {changed} entries changed visibility; reindexing")
+    rebuild()

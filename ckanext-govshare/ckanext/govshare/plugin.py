@@ -12,6 +12,7 @@ from ckanext.govshare.logic import action
 
 
 @tk.blanket.validators
+@tk.blanket.helpers
 @tk.blanket.auth_functions
 @tk.blanket.actions(action.get_actions)
 @tk.blanket.blueprints
