@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Entrypoint of the govshare CKAN image.
 #
-#   web      (default) wait for PostgreSQL/Redis/Solr, initialise (migrations, sysadmin, demo
-#            data) unless GOVSHARE_INIT=0, then exec gunicorn on :5000
-#   worker   wait for the services, then exec `ckan jobs worker [QUEUES...]`
-#   init     wait, initialise, exit (a one-shot job for deployments that prefer it)
-#   *        anything else runs as given, e.g. `ckan search-index rebuild`
+#   web        (default) wait for PostgreSQL/Redis/Solr, initialise (migrations, DataStore
+#              permissions, sysadmin, demo data, site role) unless GOVSHARE_INIT=0, then
+#              exec gunicorn on :5000
+#   worker     wait for the services, then exec `ckan jobs worker [QUEUES...]`
+#   scheduler  wait, then queue the periodic jobs (govshare escalate, sync-open) for the worker
+#   init       wait, initialise, exit (a one-shot job for deployments that prefer it)
+#   *          anything else runs as given, e.g. `ckan search-index rebuild`
 #
 # Every command first writes the runtime ini ($CKAN_INI): it `use`s config/production.ini
 # (which `use`s config/common.ini) and adds the CKAN__* / CKAN___* / CKANEXT__* options of
@@ -28,6 +30,11 @@ initialise() {
     ckan db upgrade
     log "ckan db pending-migrations --apply"
     ckan db pending-migrations --apply
+    if [[ -n ${CKAN_DATASTORE_WRITE_URL:-} ]]; then
+        # As the owner of the databases, not a superuser (govshare_docker.py datastore-sql).
+        log "ckan datastore set-permissions"
+        ckan datastore set-permissions | python "$HELPER" datastore-sql
+    fi
 
     local name=${GOVSHARE_ADMIN_NAME:-admin}
     if [[ -n ${GOVSHARE_ADMIN_PASSWORD:-} ]]; then
@@ -53,6 +60,18 @@ initialise() {
             date -u +%FT%TZ >"$marker"
         fi
     fi
+
+    # govshare.site_role (sharing|open|combined, e.g. CKAN___GOVSHARE__SITE_ROLE) decides which
+    # entries are private and the search index's permission labels: after a change (or on a
+    # first start) `ckan govshare apply-site-role` updates both, reindexing everything.
+    local role applied="" role_marker="${CKAN_STORAGE_PATH:-/var/lib/ckan}/.govshare-site-role"
+    role=$(python -c 'from ckan.cli import load_config; print(load_config().get("govshare.site_role") or "combined")')
+    [[ -f $role_marker ]] && applied=$(<"$role_marker")
+    if [[ $role != "$applied" ]]; then
+        log "site role '$role' (was '${applied:-none}'): ckan govshare apply-site-role"
+        ckan govshare apply-site-role
+        printf '%s\n' "$role" >"$role_marker"
+    fi
 }
 
 python "$HELPER" write-ini "$CKAN_INI"
@@ -72,6 +91,10 @@ case $cmd in
         shift
         python "$HELPER" wait
         exec ckan jobs worker "$@"
+        ;;
+    scheduler)
+        python "$HELPER" wait
+        exec python "$HELPER" scheduler
         ;;
     init)
         python "$HELPER" wait

@@ -1,10 +1,14 @@
 """Container helpers for the govshare CKAN image (called by entrypoint.sh and healthchecks).
 
     govshare_docker.py write-ini PATH     runtime ini: `use`s production.ini, adds CKAN__* options
-    govshare_docker.py wait               wait until PostgreSQL, Redis and Solr answer
+    govshare_docker.py wait               wait until PostgreSQL (both databases), Redis, Solr answer
     govshare_docker.py locked CMD [ARG..] run CMD holding a PostgreSQL advisory lock
+    govshare_docker.py datastore-sql      run `ckan datastore set-permissions` SQL (stdin) as
+                                          the DataStore's write user (owner of its database)
+    govshare_docker.py scheduler          run the periodic jobs (govshare escalate, sync-open)
     govshare_docker.py web-health         healthcheck: /api/3/action/status_show of this container
     govshare_docker.py worker-health      healthcheck: this container's RQ worker is registered
+    govshare_docker.py scheduler-health   healthcheck: the scheduler loop is alive
 
 Environment variables -> CKAN options (the ckanext-envvars convention, without the plugin):
     CKAN__AUTH__CREATE_USER_VIA_WEB=false    ckan.auth.create_user_via_web = false
@@ -12,13 +16,17 @@ Environment variables -> CKAN options (the ckanext-envvars convention, without t
     CKANEXT__DCAT__BASE_URI=https://x        ckanext.dcat.base_uri = https://x
     CKAN___SESSION_COOKIE_SECURE=true        SESSION_COOKIE_SECURE = true
 Names are lower-cased and `__` becomes `.`; an option that CKAN declares in upper case (Flask's
-SESSION_COOKIE_SECURE, ...) keeps its case. CKAN itself also reads CKAN_SQLALCHEMY_URL,
-CKAN_SOLR_URL, CKAN_REDIS_URL, CKAN_SITE_URL, CKAN_STORAGE_PATH, CKAN_SMTP_*, ... (single
-underscore, ckan/config/environment.py): those need nothing from here.
+SESSION_COOKIE_SECURE, ...) keeps its case. An empty variable counts as unset. The govshare
+options that docker/.env sets have short names too (ALIASES); a CKAN___* variable wins over
+them. CKAN itself reads CKAN_SQLALCHEMY_URL, CKAN_DATASTORE_WRITE_URL, CKAN_SOLR_URL,
+CKAN_REDIS_URL, CKAN_SITE_URL, CKAN_STORAGE_PATH, CKAN_SMTP_*, ... (single underscore,
+ckan/config/environment.py): those need nothing from here.
 """
 from __future__ import annotations
 
+import base64
 import importlib.util
+import json
 import os
 import socket
 import subprocess
@@ -26,10 +34,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import base64
-import json
 
 BASE_INI = os.environ.get("GOVSHARE_BASE_INI", "/srv/app/config/production.ini")
+ALIASES = {
+    "GOVSHARE_SITE_ROLE": "govshare.site_role",
+    "GOVSHARE_OPEN_SITE_URL": "govshare.open_site.url",
+    "GOVSHARE_OPEN_SITE_API_TOKEN": "govshare.open_site.api_token",
+}
 # An arbitrary constant shared by every container of the deployment.
 INIT_LOCK_KEY = 7_301_123_985
 
@@ -96,10 +107,13 @@ def cmd_write_ini(path: str) -> None:
         # Cookies only over HTTPS when the portal is served over HTTPS.
         options["SESSION_COOKIE_SECURE"] = "true"
         options["REMEMBER_COOKIE_SECURE"] = "true"
+    for name, key in ALIASES.items():
+        if os.environ.get(name):
+            options[key] = os.environ[name]
     upper = declared_upper_keys()
     for name in sorted(os.environ):
         key = env_to_option(name, upper)
-        if key:
+        if key and os.environ[name] != "":
             options[key] = os.environ[name]
 
     lines = [
@@ -157,6 +171,7 @@ def cmd_wait() -> None:
     timeout = float(os.environ.get("GOVSHARE_WAIT_TIMEOUT", "300"))
     checks = [
         ("PostgreSQL", "CKAN_SQLALCHEMY_URL", check_db),
+        ("the DataStore database", "CKAN_DATASTORE_WRITE_URL", check_db),
         ("Redis", "CKAN_REDIS_URL", check_redis),
         ("Solr", "CKAN_SOLR_URL", check_solr),
     ]
@@ -202,6 +217,85 @@ def cmd_locked(argv: list[str]) -> None:
     sys.exit(rc)
 
 
+# -------------------------------------------------------------- datastore-sql
+def cmd_datastore_sql() -> None:
+    """Apply CKAN's DataStore permissions script without a superuser.
+
+    The script is meant for `psql` as a superuser; everything in it is also allowed to the
+    owner of both databases (in PostgreSQL 15 the owner of a database owns its `public`
+    schema), which is what the write user is here (docker/postgres/10-govshare-db.sh).
+    """
+    import psycopg2
+
+    url = os.environ.get("CKAN_DATASTORE_WRITE_URL")
+    if not url:
+        die("CKAN_DATASTORE_WRITE_URL is not set")
+    # `\connect DB` (psql only) selects the DataStore database: the URL already does.
+    sql = "\n".join(line for line in sys.stdin.read().splitlines()
+                    if not line.lstrip().startswith("\\"))
+    conn = psycopg2.connect(url, connect_timeout=10)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        conn.close()
+    log("DataStore permissions set")
+
+
+# ------------------------------------------------------------------ scheduler
+HEARTBEAT = "/tmp/govshare-scheduler.alive"
+
+
+def ckan_option(key: str) -> str:
+    from ckan.cli import load_config  # reads the ini chain only (no app, no database)
+
+    return str(load_config().get(key) or "")
+
+
+def run_ckan(*args: str) -> None:
+    log(f"scheduler: ckan {' '.join(args)}")
+    rc = subprocess.call(["ckan", *args])
+    if rc:
+        log(f"scheduler: ckan {' '.join(args)} exited with {rc}")
+
+
+def cmd_scheduler() -> None:
+    """The portal's periodic jobs, queued for the RQ worker (`--enqueue`).
+
+    GOVSHARE_ESCALATE_AT: local times (TZ) of `ckan govshare escalate`, e.g. "07:00" or
+    "07:00 13:00"; empty: never. A time already past when the scheduler starts runs at once
+    (escalation is idempotent), then daily.
+    GOVSHARE_SYNC_OPEN_INTERVAL: seconds between `ckan govshare sync-open` runs, only while
+    govshare.open_site.url is set; 0: never.
+    """
+    import datetime
+
+    times = []
+    for item in os.environ.get("GOVSHARE_ESCALATE_AT", "07:00").replace(",", " ").split():
+        try:
+            times.append(datetime.datetime.strptime(item, "%H:%M").time())
+        except ValueError:
+            die(f"GOVSHARE_ESCALATE_AT: {item!r} is not HH:MM")
+    interval = int(os.environ.get("GOVSHARE_SYNC_OPEN_INTERVAL", "3600") or 0)
+    log(f"scheduler: escalate at {', '.join(t.strftime('%H:%M') for t in times) or 'never'} "
+        f"({time.strftime('%Z')}); sync-open every {interval or 'never'} s when the open site is set")
+    done: dict[datetime.time, datetime.date] = {}
+    next_sync = time.monotonic() + 60
+    while True:
+        with open(HEARTBEAT, "w") as f:
+            f.write(str(time.time()))
+        now = datetime.datetime.now()
+        for t in times:
+            if now.time() >= t and done.get(t) != now.date():
+                done[t] = now.date()
+                run_ckan("govshare", "escalate", "--enqueue")
+        if interval and time.monotonic() >= next_sync:
+            next_sync = time.monotonic() + interval
+            if ckan_option("govshare.open_site.url"):
+                run_ckan("govshare", "sync-open", "--enqueue")
+        time.sleep(20)
+
+
 # ------------------------------------------------------------- healthchecks
 def cmd_web_health() -> None:
     port = os.environ.get("GOVSHARE_PORT", "5000")
@@ -232,6 +326,15 @@ def cmd_worker_health() -> None:
     die(f"no live RQ worker of host {host} is registered in Redis")
 
 
+def cmd_scheduler_health() -> None:
+    try:
+        age = time.time() - os.path.getmtime(HEARTBEAT)
+    except OSError:
+        die("the scheduler has not started its loop")
+    if age > 120:
+        die(f"the scheduler loop has not run for {age:.0f} s")
+
+
 def main() -> None:
     if len(sys.argv) < 2:
         die(__doc__)
@@ -242,6 +345,12 @@ def main() -> None:
         cmd_wait()
     elif cmd == "locked":
         cmd_locked(args)
+    elif cmd == "datastore-sql" and not args:
+        cmd_datastore_sql()
+    elif cmd == "scheduler" and not args:
+        cmd_scheduler()
+    elif cmd == "scheduler-health":
+        cmd_scheduler_health()
     elif cmd == "web-health":
         cmd_web_health()
     elif cmd == "worker-health":

@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # Solr 9 for govshare: the official image with a `ckan` core whose schema.xml is generated
 # by solr/make_schema.py (CKAN's own schema from the pinned ckan, plus ICU + CJK-bigram
 # analysis and the govshare dataset fields from schemas/dataset.yaml), the same way
@@ -11,6 +10,8 @@ ARG SOLR_IMAGE=solr:9.10.1
 # -------------------------------------------------------------- schema stage
 FROM ${PYTHON_IMAGE} AS schema
 ARG SOLR_ANALYSIS=icu
+# Optional PyPI mirror: docker compose build --build-arg PIP_INDEX_URL=https://…/simple
+ARG PIP_INDEX_URL
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 COPY requirements.txt ./
@@ -29,7 +30,7 @@ RUN python solr/make_schema.py /out/conf --analysis "$SOLR_ANALYSIS" \
 FROM ${SOLR_IMAGE}
 # The ICU tokenizer (and smartcn) come from Solr's analysis-extras module.
 ENV SOLR_MODULES=analysis-extras \
-    GOVSHARE_SOLR_CORE=ckan
+    GOVSHARE_SOLR_CORES=ckan
 COPY --from=schema /out/conf/ /opt/govshare/solr/conf/
 # Sourced by the image's run-initdb before Solr starts (CMD solr-foreground).
 COPY docker/solr/10-govshare-core.sh /docker-entrypoint-initdb.d/10-govshare-core.sh

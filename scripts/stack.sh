@@ -151,6 +151,8 @@ write_services_ini() { # NAME DATABASE SOLR_CORE REDIS_DB [SITE_URL]
 [app:main]
 use = config:$ROOT/config/common.ini
 SECRET_KEY = $(secret)
+api_token.jwt.encode.secret = string:$(secret)
+api_token.jwt.decode.secret = string:$(secret)
 sqlalchemy.url = postgresql://ckan:ckan@127.0.0.1:$(pg_port)/$2
 solr_url = http://127.0.0.1:$(cat "$STACK/solr/port")/solr/$3
 ckan.redis.url = redis://127.0.0.1:$(cat "$STACK/redis/port")/$4

@@ -54,11 +54,8 @@ def entry_data(org: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(autouse=True)
-def _plugins(with_plugins, test_request_context):
-    """Every test runs with the plugins of config/test.ini, as the portal does,
-    inside a request so that messages are translated as for a user."""
-    with test_request_context():
-        yield
+def _plugins(with_plugins):
+    """Every test runs with the plugins of config/test.ini, as the portal does."""
 
 
 @pytest.fixture
@@ -84,4 +81,18 @@ def create_entry(context: dict[str, Any], org: dict[str, Any], **kwargs: Any) ->
     return helpers.call_action("package_create", dict(context), **entry_data(org, **kwargs))
 
 
-__all__ = ["uscc", "make_department", "entry_data", "create_entry"]
+def make_user(org: dict[str, Any] | None = None, role: str = "member", **kwargs: Any) -> dict[str, Any]:
+    """A user, member of ``org`` in ``role`` when given."""
+    user = factories.User(**kwargs)
+    if org is not None:
+        helpers.call_action("organization_member_create", id=org["id"],
+                            username=user["name"], role=role)
+    return user
+
+
+def as_user(user: dict[str, Any] | None) -> dict[str, Any]:
+    """An action context for this user (anonymous when None), with auth checks on."""
+    return {"user": user["name"] if user else "", "ignore_auth": False}
+
+
+__all__ = ["uscc", "make_department", "entry_data", "create_entry", "make_user", "as_user"]

@@ -20,6 +20,7 @@ from sqlalchemy import or_
 from ckanext.govshare.model import Grant
 
 SHARING, OPEN, COMBINED = "sharing", "open", "combined"
+RULE = "rule"  # data allowed by the rules themselves, not by a grant
 OPEN_TYPES_PUBLISHED = ("general", "authorized")
 
 
@@ -145,8 +146,8 @@ class DataPolicy:
         self.sysadmin = bool(self.user and self.user.sysadmin)
         self.departments = department_ids(self.user)
         self.role = site_role()
-        # entry id -> resource-id sets of the active grants (None = all resources)
-        self._grants: dict[str, list[Optional[frozenset[str]]]] = {}
+        # entry id -> (grant id, resource-id set or None for all) of the active grants
+        self._grants: dict[str, list[tuple[str, Optional[frozenset[str]]]]] = {}
 
     def prefetch(self, entries: Iterable[Entry]) -> None:
         wanted = [e.id for e in entries if e.id not in self._grants and self._grant_matters(e)]
@@ -159,40 +160,45 @@ class DataPolicy:
             grantees.append(Grant.grantee_org_id.in_(self.departments))
         if self.user is not None and self.role != SHARING:
             grantees.append(Grant.grantee_user_id == self.user.id)
-        rows = (model.Session.query(Grant.package_id, Grant.resource_ids)
+        rows = (model.Session.query(Grant.package_id, Grant.id, Grant.resource_ids)
                 .filter(Grant.package_id.in_(wanted), Grant.active_clause(), or_(*grantees)))
-        for package_id, resource_ids in rows:
-            self._grants[package_id].append(None if resource_ids is None else frozenset(resource_ids))
+        for package_id, grant_id, resource_ids in rows:
+            self._grants[package_id].append(
+                (grant_id, None if resource_ids is None else frozenset(resource_ids)))
 
     def _grant_matters(self, entry: Entry) -> bool:
         return bool((entry.share_type == "conditional" and self.departments and self.role != OPEN)
                     or (entry.open_type == "authorized" and self.user is not None
                         and self.role != SHARING))
 
-    def _granted(self, entry: Entry, resource_id: Optional[str]) -> bool:
+    def _grant(self, entry: Entry, resource_id: Optional[str]) -> Optional[str]:
+        """The id of an active grant covering the resource (or the entry), if any."""
         self.prefetch([entry])
-        return any(ids is None or resource_id is None or resource_id in ids
-                   for ids in self._grants.get(entry.id, []))
+        return next((grant_id for grant_id, ids in self._grants.get(entry.id, [])
+                     if ids is None or resource_id is None or resource_id in ids), None)
 
     def allows(self, package: model.Package | dict[str, Any] | Entry,
                resource_id: Optional[str] = None) -> bool:
+        return self.basis(package, resource_id) is not None
+
+    def basis(self, package: model.Package | dict[str, Any] | Entry,
+              resource_id: Optional[str] = None) -> Optional[str]:
+        """Why the user may use the data: "rule" (sysadmin, provider, share or open
+        type) or the id of the grant that allows it; None when refused."""
         if self.sysadmin:
-            return True
+            return RULE
         entry = package if isinstance(package, Entry) else Entry.of(package)
         if entry.owner_org and entry.owner_org in self.departments:
-            return True
-        if self.role != OPEN and self.departments:
-            if entry.share_type == "unconditional":
-                return True
-            if entry.share_type == "conditional" and self._granted(entry, resource_id):
-                return True
-        if self.role != SHARING:
-            if entry.open_type == "general":
-                return True
-            if entry.open_type == "authorized" and self.user is not None \
-                    and self._granted(entry, resource_id):
-                return True
-        return False
+            return RULE
+        if self.role != OPEN and self.departments and entry.share_type == "unconditional":
+            return RULE
+        if self.role != SHARING and entry.open_type == "general":
+            return RULE
+        if ((self.role != OPEN and self.departments and entry.share_type == "conditional")
+                or (self.role != SHARING and self.user is not None
+                    and entry.open_type == "authorized")):
+            return self._grant(entry, resource_id)
+        return None
 
     def redact(self, package: dict[str, Any]) -> dict[str, Any]:
         """Remove the resource URLs this user may not have; mark each resource's access."""

@@ -43,3 +43,43 @@ def apply_site_role() -> None:
     model.Session.commit()
     click.echo(f"site role {access.site_role()}: {changed} entries changed visibility; reindexing")
     rebuild()
+
+
+@govshare.command("escalate")
+@click.option("--enqueue", is_flag=True, help="Queue the job for the RQ worker instead.")
+def escalate(enqueue: bool) -> None:
+    """Remind providers of near deadlines and send overdue requests to the data
+    authority. Run it daily (cron), e.g. `ckan -c ... govshare escalate`."""
+    import ckan.plugins.toolkit as tk
+
+    from ckanext.govshare import workflow
+
+    if enqueue:
+        job = tk.enqueue_job(workflow.remind_and_escalate, title="govshare deadlines")
+        click.echo(f"queued job {job.id}")
+        return
+    result = workflow.remind_and_escalate()
+    click.echo(f"reminded {result['reminded']}, escalated {result['escalated']}")
+
+
+@govshare.command("sync-open")
+@click.option("--enqueue", is_flag=True, help="Queue the run for the RQ worker instead.")
+def sync_open(enqueue: bool) -> None:
+    """Publish this sharing site's open entries to the open site and withdraw
+    those no longer open (govshare.open_site.*). Safe to rerun: schedule it
+    (cron), e.g. `ckan -c ... govshare sync-open`."""
+    import ckan.plugins.toolkit as tk
+
+    from ckanext.govshare import sync
+
+    if enqueue:
+        job = tk.enqueue_job(sync.run_job, title="govshare sync-open")
+        click.echo(f"queued job {job.id}")
+        return
+    try:
+        result = sync.sync_open()
+    except sync.SyncError as error:
+        raise click.ClickException(str(error))
+    click.echo("\n".join(result.report()))
+    if result.failed:
+        raise click.exceptions.Exit(1)

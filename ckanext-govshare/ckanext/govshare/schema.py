@@ -5,7 +5,12 @@ of re-listing the fields.
 """
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Any, Optional
+
+import ckan.plugins.toolkit as tk
+import flask
+from ckan import model
 
 from ckanext.scheming.helpers import (
     scheming_choices_label,
@@ -33,8 +38,15 @@ def organization_field(name: str) -> dict[str, Any]:
         scheming_get_organization_schema("organization")["fields"], name)
 
 
+def _lang(lang: Optional[str]) -> Optional[str]:
+    """The language asked for; outside a web request (CLI, jobs) the site's default."""
+    if lang or flask.has_request_context():
+        return lang
+    return tk.config.get("ckan.locale_default")
+
+
 def field_label(field: dict[str, Any], lang: str | None = None) -> str:
-    return scheming_language_text(field.get("label", field["field_name"]), lang)
+    return scheming_language_text(field.get("label", field["field_name"]), _lang(lang))
 
 
 def choice_label(field_name: str, value: Any, lang: str | None = None) -> str:
@@ -42,7 +54,7 @@ def choice_label(field_name: str, value: Any, lang: str | None = None) -> str:
     choices = dataset_field(field_name).get("choices", [])
     for choice in choices:
         if choice["value"] == value:
-            return scheming_language_text(choice["label"], lang)
+            return scheming_language_text(choice["label"], _lang(lang))
     return str(value)
 
 
@@ -55,7 +67,13 @@ def choice_values(field_name: str) -> list[str]:
     return [c["value"] for c in dataset_field(field_name).get("choices", [])]
 
 
+def extra_list(package: model.Package, name: str) -> list[str]:
+    """A multiple-choice field as stored on the package (scheming keeps lists as JSON)."""
+    return json.loads((package.extras or {}).get(name) or "[]")
+
+
 __all__ = [
+    "extra_list",
     "dataset_fields", "resource_fields", "dataset_field", "organization_field",
     "field_label", "choice_label", "facet_fields", "choice_values",
     "scheming_choices_label",

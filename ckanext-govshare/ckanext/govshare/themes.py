@@ -5,18 +5,18 @@ the field is what API clients read and write.
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ckan import model
+
+from ckanext.govshare.schema import extra_list
 
 
 def sync_groups(context: Any, pkg_dict: dict[str, Any]) -> None:
     package = model.Package.get(pkg_dict["id"])
     if package is None:
         return
-    # Validated data holds the field as an extra (scheming stores lists as JSON).
-    wanted = set(json.loads(package.extras.get("themes") or "[]"))
+    wanted = set(extra_list(package, "themes"))
     groups = {g.name: g for g in model.Session.query(model.Group)
               .filter(model.Group.name.in_(wanted), model.Group.is_organization.is_(False))}
     current = {m.group.name: m for m in model.Session.query(model.Member)

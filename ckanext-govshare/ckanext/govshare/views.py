@@ -8,7 +8,7 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 from flask import Blueprint, jsonify, request
 
-from ckanext.govshare import access
+from ckanext.govshare import access, usage
 
 __all__ = ["govshare"]
 
@@ -58,9 +58,12 @@ def _data_route_refused() -> Optional[Any]:
     if resource is None or resource.package is None:
         return None  # the view itself answers 404
     user = tk.current_user if tk.current_user and not tk.current_user.is_anonymous else None
-    if access.can_use_data(user, resource.package, resource.id):
-        return None
-    return tk.abort(403, access.how_to_get_access(resource.package))
+    policy = access.DataPolicy(user)
+    if not policy.allows(resource.package, resource.id):
+        return tk.abort(403, access.how_to_get_access(resource.package))
+    if request.endpoint != "datastore.dump":  # recorded by the datastore_search it calls
+        usage.record(policy, resource.package, [resource.id], request.endpoint)
+    return None
 
 
 @govshare.before_app_request

@@ -14,9 +14,9 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 from ckan.types import Action, Context, DataDict
 
-from ckanext.govshare import access
+from ckanext.govshare import access, usage, workflow
 from ckanext.govshare.logic import schema
-from ckanext.govshare.model import Grant
+from ckanext.govshare.model import Audit, Case, Grant, Request, Usage
 
 
 def _policy(context: Context) -> access.DataPolicy | None:
@@ -28,18 +28,32 @@ def _policy(context: Context) -> access.DataPolicy | None:
 
 # ------------------------------------------------------------ filtered reads
 
+# Marks the package_show that resource_show makes, whose read is resource_show's.
+INNER_READ = "govshare_inner_read"
+
+
 @tk.chained_action
 @tk.side_effect_free
 def package_show(up: Action, context: Context, data_dict: DataDict) -> dict[str, Any]:
     result = up(context, data_dict)
     policy = _policy(context)
-    return policy.redact(result) if policy else result
+    if policy is None:
+        return result
+    policy.redact(result)
+    if not context.get(INNER_READ):
+        usage.record(policy, result, [r["id"] for r in result.get("resources") or []
+                                      if r.get("data_access")], "package_show")
+    return result
 
 
 @tk.chained_action
 @tk.side_effect_free
 def resource_show(up: Action, context: Context, data_dict: DataDict) -> dict[str, Any]:
-    result = up(context, data_dict)
+    context[INNER_READ] = True
+    try:
+        result = up(context, data_dict)
+    finally:
+        context.pop(INNER_READ, None)
     policy = _policy(context)
     if policy is None:
         return result
@@ -49,6 +63,20 @@ def resource_show(up: Action, context: Context, data_dict: DataDict) -> dict[str
     if not allowed:
         result["url"] = ""
         result.pop("datastore_active", None)
+    else:
+        usage.record(policy, package, [result["id"]], "resource_show")
+    return result
+
+
+@tk.chained_action
+@tk.side_effect_free
+def datastore_search(up: Action, context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Rows read through a grant are recorded (the auth function already refused the rest)."""
+    result = up(context, data_dict)
+    policy = _policy(context)
+    resource = model.Resource.get(result.get("resource_id", ""))
+    if policy is not None and resource is not None:
+        usage.record(policy, resource.package, [resource.id], "datastore_search")
     return result
 
 
@@ -272,12 +300,208 @@ def govshare_grant_list(context: Context, data_dict: DataDict) -> list[dict[str,
     return [g.as_dict() for g in query.order_by(Grant.created.desc())]
 
 
+# ------------------------------------------------------------------ workflow
+
+def _validated(data_dict: DataDict, schema_: dict[str, Any], context: Context) -> dict[str, Any]:
+    data, errors = tk.navl_validate(data_dict, schema_, context)
+    if errors:
+        raise tk.ValidationError(errors)
+    return data
+
+
+def _dates(data: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """isodate gives datetimes; requests deal in days."""
+    for key in keys:
+        if isinstance(data.get(key), datetime.datetime):
+            data[key] = data[key].date()
+    return data
+
+
+def _me(context: Context) -> model.User:
+    user = access.context_user(context)
+    if user is None:
+        raise tk.NotAuthorized(tk._("Please log in."))
+    return user
+
+
+def govshare_request_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """A department applies for a conditional entry (共享申请).
+
+    :param package_id: the entry; :param resource_ids: optional (default all)
+    :param usage_scope: list of usage codes; :param purpose, basis, contact: text
+    :param period_start, period_end: ISO dates
+    Returns the request with id, state, deadline, requester_org, provider_org, overdue.
+    """
+    tk.check_access("govshare_request_create", context, data_dict)
+    data = _dates(_validated(data_dict, schema.request_create(), context),
+                  "period_start", "period_end")
+    return workflow.create_share_request(_me(context), data).as_dict()
+
+
+def _decide(kind: str, check: str, context: Context, data_dict: DataDict,
+            schema_: dict[str, Any]) -> tuple[model.User, Request, dict[str, Any]]:
+    tk.check_access(check, context, data_dict)
+    data = _dates(_validated(data_dict, schema_, context), "period_end")
+    request = workflow.locked(data["id"])
+    if request.kind != kind:
+        raise tk.ObjectNotFound(tk._("Request not found"))
+    return _me(context), request, data
+
+
+def govshare_request_approve(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Approve (optionally narrower resources or a shorter period); creates the grant."""
+    user, request, data = _decide(workflow.SHARE, "govshare_request_approve", context,
+                                  data_dict, schema.request_approve())
+    return workflow.approve(user, request, data).as_dict()
+
+
+def govshare_request_refuse(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Refuse, with a reason (required)."""
+    user, request, data = _decide(workflow.SHARE, "govshare_request_refuse", context,
+                                  data_dict, schema.request_refuse())
+    return workflow.refuse(user, request, data["reason"]).as_dict()
+
+
+def govshare_request_withdraw(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """The requester takes back a pending request."""
+    tk.check_access("govshare_request_withdraw", context, data_dict)
+    data = _validated(data_dict, schema.object_id(), context)
+    return workflow.withdraw(_me(context), workflow.locked(data["id"])).as_dict()
+
+
+@tk.side_effect_free
+def govshare_request_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """A request with its audit trail."""
+    tk.check_access("govshare_request_show", context, data_dict)
+    request = model.Session.get(Request, data_dict["id"])
+    result = request.as_dict()
+    result["audit"] = [a.as_dict() for a in model.Session.query(Audit).filter(
+        Audit.object_type == "request", Audit.object_id == request.id).order_by(Audit.at, Audit.id)]
+    return result
+
+
+@tk.side_effect_free
+def govshare_request_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Requests that concern the caller, soonest deadline first.
+
+    :param kind: share (default) or open; :param state; :param department: a
+    department (provider or requester); :param package_id; :param overdue;
+    :param escalated: bool filters; :param limit (default 50), offset
+    """
+    tk.check_access("govshare_request_list", context, data_dict)
+    data = _validated(data_dict, schema.request_list(), context)
+    me = access.context_user(context)
+    query = model.Session.query(Request).filter(Request.kind == data.get("kind", workflow.SHARE))
+    if not access.acts_unrestricted(context) and not access.is_authority(me):
+        departments = list(access.department_ids(me))
+        query = query.filter(Request.provider_org_id.in_(departments)
+                             | Request.requester_org_id.in_(departments)
+                             | (Request.requester_user_id == me.id))
+    if data.get("state"):
+        query = query.filter(Request.state == data["state"])
+    if data.get("department"):
+        org = model.Group.get(data["department"])
+        org_id = org.id if org else None
+        query = query.filter((Request.provider_org_id == org_id) | (Request.requester_org_id == org_id))
+    if data.get("package_id"):
+        package = model.Package.get(data["package_id"])
+        query = query.filter(Request.package_id == (package.id if package else None))
+    if "overdue" in data:
+        overdue = (Request.state == workflow.PENDING) & (Request.deadline < datetime.date.today())
+        query = query.filter(overdue if data["overdue"] else ~overdue)
+    if "escalated" in data:
+        query = query.filter(Request.escalated.is_(data["escalated"]))
+    total = query.count()
+    rows = (query.order_by(Request.deadline, Request.created)
+            .offset(data.get("offset", 0)).limit(data.get("limit", 50)))
+    return {"count": total, "results": [r.as_dict() for r in rows]}
+
+
+def govshare_application_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """A citizen or company applies for an authorized-open entry (开放申请)."""
+    tk.check_access("govshare_application_create", context, data_dict)
+    data = _dates(_validated(data_dict, schema.application_create(), context), "period_end")
+    return workflow.create_application(_me(context), data).as_dict()
+
+
+def govshare_application_approve(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    user, request, data = _decide(workflow.OPEN, "govshare_application_approve", context,
+                                  data_dict, schema.request_approve())
+    return workflow.approve(user, request, data).as_dict()
+
+
+def govshare_application_refuse(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    user, request, data = _decide(workflow.OPEN, "govshare_application_refuse", context,
+                                  data_dict, schema.request_refuse())
+    return workflow.refuse(user, request, data["reason"]).as_dict()
+
+
+def govshare_application_precheck(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """The authority's completeness check (govshare.application.authority_precheck)."""
+    tk.check_access("govshare_application_precheck", context, data_dict)
+    data = _validated(data_dict, schema.object_id(), context)
+    return workflow.precheck(_me(context), workflow.locked(data["id"])).as_dict()
+
+
+def govshare_case_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """The authority opens a coordination case (协商) for a refused request or a
+    not-shared entry a department needs."""
+    tk.check_access("govshare_case_create", context, data_dict)
+    data = _validated(data_dict, schema.case_create(), context)
+    return workflow.open_case(_me(context), data).as_dict()
+
+
+def govshare_case_resolve(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    tk.check_access("govshare_case_resolve", context, data_dict)
+    data = _validated(data_dict, schema.case_resolve(), context)
+    return workflow.resolve_case(_me(context), data["id"], data["outcome"]).as_dict()
+
+
+@tk.side_effect_free
+def govshare_case_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+    tk.check_access("govshare_case_list", context, data_dict)
+    return [c.as_dict() for c in model.Session.query(Case).order_by(Case.created.desc())]
+
+
+@tk.side_effect_free
+def govshare_usage_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+    """How granted data was used: a provider sees its own entries', the authority all.
+
+    :param provider_org: optional department filter; :param package_id; :param limit (default 1000)
+    """
+    tk.check_access("govshare_usage_list", context, data_dict)
+    data = _validated(data_dict, schema.usage_list(), context)
+    me = access.context_user(context)
+    query = model.Session.query(Usage)
+    if not access.acts_unrestricted(context) and not access.is_authority(me):
+        query = query.filter(Usage.provider_org_id.in_(list(access.department_ids(me))))
+    if data.get("provider_org"):
+        org = model.Group.get(data["provider_org"])
+        query = query.filter(Usage.provider_org_id == (org.id if org else None))
+    if data.get("package_id"):
+        package = model.Package.get(data["package_id"])
+        query = query.filter(Usage.package_id == (package.id if package else None))
+    return [u.as_dict() for u in query.order_by(Usage.at.desc()).limit(data.get("limit", 1000))]
+
+
+def govshare_remind_and_escalate(context: Context, data_dict: DataDict) -> dict[str, int]:
+    """Run the deadline job now (also `ckan govshare escalate`)."""
+    tk.check_access("govshare_remind_and_escalate", context, data_dict)
+    return workflow.remind_and_escalate()
+
+
 def get_actions() -> dict[str, Callable[..., Any]]:
     actions: dict[str, Callable[..., Any]] = {
         f.__name__: f for f in (
             package_show, resource_show, package_search, current_package_list_with_resources,
-            resource_view_list, activity_diff,
-            govshare_grant_create, govshare_grant_revoke, govshare_grant_list)
+            resource_view_list, activity_diff, datastore_search,
+            govshare_grant_create, govshare_grant_revoke, govshare_grant_list,
+            govshare_request_create, govshare_request_approve, govshare_request_refuse,
+            govshare_request_withdraw, govshare_request_show, govshare_request_list,
+            govshare_application_create, govshare_application_approve,
+            govshare_application_refuse, govshare_application_precheck,
+            govshare_case_create, govshare_case_resolve, govshare_case_list,
+            govshare_usage_list, govshare_remind_and_escalate)
     }
     actions.update({name: _redacting_activities(name) for name in ACTIVITY_ACTIONS})
     return actions

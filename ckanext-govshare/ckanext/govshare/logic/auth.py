@@ -7,13 +7,19 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 from ckan.types import AuthFunction, AuthResult, Context, DataDict
 
-from ckanext.govshare import access
-from ckanext.govshare.model import Grant
+from ckanext.govshare import access, workflow
+from ckanext.govshare.model import Grant, Request
 
 __all__ = [
     "package_show", "resource_view_show", "datastore_search", "datastore_info",
     "datastore_search_sql", "govshare_grant_create", "govshare_grant_revoke",
     "govshare_grant_list",
+    "govshare_request_create", "govshare_request_approve", "govshare_request_refuse",
+    "govshare_request_withdraw", "govshare_request_show", "govshare_request_list",
+    "govshare_application_create", "govshare_application_approve",
+    "govshare_application_refuse", "govshare_application_precheck",
+    "govshare_case_create", "govshare_case_resolve", "govshare_case_list",
+    "govshare_usage_list", "govshare_remind_and_escalate",
 ]
 
 
@@ -125,3 +131,90 @@ def govshare_grant_list(context: Context, data_dict: DataDict) -> AuthResult:
     if access.context_user(context) is None:
         return _refused(tk._("Log in to see grants."))
     return {"success": True}
+
+
+# ------------------------------------------------------------------ workflow
+
+def _request(data_dict: DataDict) -> Request:
+    request = model.Session.get(Request, data_dict.get("id", ""))
+    if request is None:
+        raise tk.ObjectNotFound(tk._("Request not found"))
+    return request
+
+
+def govshare_request_create(context: Context, data_dict: DataDict) -> AuthResult:
+    if access.department_ids(access.context_user(context)):
+        return {"success": True}
+    return _refused(tk._("Share requests are made by members of a government department."))
+
+
+def govshare_request_approve(context: Context, data_dict: DataDict) -> AuthResult:
+    if workflow.may_decide(access.context_user(context), _request(data_dict)):
+        return {"success": True}
+    return _refused(tk._("Only the provider department's administrators decide this request "
+                         "(and the data authority once it is overdue)."))
+
+
+govshare_request_refuse = govshare_request_approve
+govshare_application_approve = govshare_request_approve
+govshare_application_refuse = govshare_request_approve
+
+
+def govshare_request_withdraw(context: Context, data_dict: DataDict) -> AuthResult:
+    user, request = access.context_user(context), _request(data_dict)
+    if user is not None and (request.requester_user_id == user.id
+                             or request.requester_org_id in access.department_ids(user)):
+        return {"success": True}
+    return _refused(tk._("Only the requester may withdraw a request."))
+
+
+def govshare_request_show(context: Context, data_dict: DataDict) -> AuthResult:
+    if workflow.may_see(access.context_user(context), _request(data_dict)):
+        return {"success": True}
+    return _refused(tk._("This request concerns other departments."))
+
+
+def _logged_in(context: Context) -> AuthResult:
+    if access.context_user(context) is None:
+        return _refused(tk._("Please log in."))
+    return {"success": True}
+
+
+def govshare_request_list(context: Context, data_dict: DataDict) -> AuthResult:
+    """Any logged-in user; the action lists only what concerns them."""
+    return _logged_in(context)
+
+
+def govshare_application_create(context: Context, data_dict: DataDict) -> AuthResult:
+    return _logged_in(context)
+
+
+def _authority(context: Context) -> AuthResult:
+    if access.is_authority(access.context_user(context)):
+        return {"success": True}
+    return _refused(tk._("Only the data authority may do this."))
+
+
+def govshare_application_precheck(context: Context, data_dict: DataDict) -> AuthResult:
+    return _authority(context)
+
+
+def govshare_case_create(context: Context, data_dict: DataDict) -> AuthResult:
+    return _authority(context)
+
+
+def govshare_case_resolve(context: Context, data_dict: DataDict) -> AuthResult:
+    return _authority(context)
+
+
+def govshare_case_list(context: Context, data_dict: DataDict) -> AuthResult:
+    return _authority(context)
+
+
+def govshare_usage_list(context: Context, data_dict: DataDict) -> AuthResult:
+    """Providers see how their data is used; the authority sees everything."""
+    return _logged_in(context)
+
+
+def govshare_remind_and_escalate(context: Context, data_dict: DataDict) -> AuthResult:
+    return _refused(tk._("Only system administrators run the deadline job."))

@@ -16,7 +16,7 @@ def grant_create(not_empty: Validator, ignore_missing: Validator, unicode_safe: 
         "resource_ids": [ignore_missing, list_of_strings],
         "valid_from": [not_empty, isodate],
         "valid_until": [not_empty, isodate],
-        "reason": [not_empty, unicode_safe, strip_value],
+        "reason": [strip_value, not_empty, unicode_safe],
     }
 
 
@@ -24,7 +24,7 @@ def grant_create(not_empty: Validator, ignore_missing: Validator, unicode_safe: 
 def grant_revoke(not_empty: Validator, unicode_safe: Validator, strip_value: Validator) -> Schema:
     return {
         "id": [not_empty, unicode_safe],
-        "reason": [not_empty, unicode_safe, strip_value],
+        "reason": [strip_value, not_empty, unicode_safe],
     }
 
 
@@ -36,4 +36,101 @@ def grant_list(ignore_missing: Validator, unicode_safe: Validator,
         "grantee_org": [ignore_missing, unicode_safe],
         "grantee_user": [ignore_missing, unicode_safe],
         "active": [ignore_missing, boolean_validator],
+    }
+
+
+@validator_args
+def request_create(not_empty: Validator, ignore_missing: Validator, unicode_safe: Validator,
+                   isodate: Validator, package_id_or_name_exists: Validator,
+                   list_of_strings: Validator, strip_value: Validator,
+                   govshare_usage_scope_codes: Validator) -> Schema:
+    return {
+        "package_id": [not_empty, unicode_safe, package_id_or_name_exists],
+        "requester_org": [ignore_missing, unicode_safe],
+        "resource_ids": [ignore_missing, list_of_strings],
+        "usage_scope": [not_empty, govshare_usage_scope_codes],
+        "purpose": [strip_value, not_empty, unicode_safe],
+        "basis": [strip_value, not_empty, unicode_safe],
+        "period_start": [not_empty, isodate],
+        "period_end": [not_empty, isodate],
+        "contact": [strip_value, not_empty, unicode_safe],
+    }
+
+
+@validator_args
+def application_create(not_empty: Validator, ignore_missing: Validator, unicode_safe: Validator,
+                       isodate: Validator, package_id_or_name_exists: Validator,
+                       list_of_strings: Validator, strip_value: Validator,
+                       boolean_validator: Validator) -> Schema:
+    return {
+        "package_id": [not_empty, unicode_safe, package_id_or_name_exists],
+        "resource_ids": [ignore_missing, list_of_strings],
+        "purpose": [strip_value, not_empty, unicode_safe],
+        "scenario": [strip_value, not_empty, unicode_safe],
+        "security_measures": [strip_value, not_empty, unicode_safe],
+        "commitment_accepted": [not_empty, boolean_validator],
+        "period_end": [not_empty, isodate],
+        "contact": [ignore_missing, strip_value, unicode_safe],
+    }
+
+
+@validator_args
+def request_approve(not_empty: Validator, ignore_missing: Validator, unicode_safe: Validator,
+                    isodate: Validator, list_of_strings: Validator) -> Schema:
+    return {
+        "id": [not_empty, unicode_safe],
+        "resource_ids": [ignore_missing, list_of_strings],
+        "period_end": [ignore_missing, isodate],
+        "comment": [ignore_missing, unicode_safe],
+    }
+
+
+@validator_args
+def request_refuse(not_empty: Validator, unicode_safe: Validator, strip_value: Validator) -> Schema:
+    return {"id": [not_empty, unicode_safe], "reason": [strip_value, not_empty, unicode_safe]}
+
+
+@validator_args
+def object_id(not_empty: Validator, unicode_safe: Validator) -> Schema:
+    return {"id": [not_empty, unicode_safe]}
+
+
+@validator_args
+def request_list(ignore_missing: Validator, unicode_safe: Validator,
+                 boolean_validator: Validator, natural_number_validator: Validator,
+                 int_validator: Validator) -> Schema:
+    return {
+        "kind": [ignore_missing, unicode_safe],
+        "state": [ignore_missing, unicode_safe],
+        "department": [ignore_missing, unicode_safe],
+        "package_id": [ignore_missing, unicode_safe],
+        "overdue": [ignore_missing, boolean_validator],
+        "escalated": [ignore_missing, boolean_validator],
+        "limit": [ignore_missing, int_validator, natural_number_validator],
+        "offset": [ignore_missing, int_validator, natural_number_validator],
+    }
+
+
+@validator_args
+def case_create(not_empty: Validator, ignore_missing: Validator, unicode_safe: Validator,
+                package_id_or_name_exists: Validator, strip_value: Validator) -> Schema:
+    return {
+        "package_id": [not_empty, unicode_safe, package_id_or_name_exists],
+        "request_id": [ignore_missing, unicode_safe],
+        "description": [strip_value, not_empty, unicode_safe],
+    }
+
+
+@validator_args
+def case_resolve(not_empty: Validator, unicode_safe: Validator, strip_value: Validator) -> Schema:
+    return {"id": [not_empty, unicode_safe], "outcome": [strip_value, not_empty, unicode_safe]}
+
+
+@validator_args
+def usage_list(ignore_missing: Validator, unicode_safe: Validator, int_validator: Validator,
+               natural_number_validator: Validator) -> Schema:
+    return {
+        "provider_org": [ignore_missing, unicode_safe],
+        "package_id": [ignore_missing, unicode_safe],
+        "limit": [ignore_missing, int_validator, natural_number_validator],
     }

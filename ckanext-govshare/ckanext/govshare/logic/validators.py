@@ -32,6 +32,7 @@ __all__ = [
     "govshare_info_items_rules",
     "govshare_department_code",
     "govshare_visibility",
+    "govshare_usage_scope_codes",
 ]
 
 _ = tk._
@@ -260,3 +261,12 @@ def govshare_visibility(key: FlattenKey, data: FlattenDataDict,
     open (general or authorized) and the site serves the public.
     """
     data[("private",)] = not access.is_public_on_this_site(data.get(("open_type",)))
+
+
+def govshare_usage_scope_codes(value: Any, context: Context) -> list[str]:
+    """A list of the schema's usage_scope codes (使用用途)."""
+    codes = [value] if isinstance(value, str) else value
+    known = catalog.choice_values("usage_scope")
+    if not isinstance(codes, list) or not codes or any(c not in known for c in codes):
+        raise tk.Invalid(_("Choose one or more of: {codes}").format(codes=", ".join(known)))
+    return codes
