@@ -157,8 +157,8 @@ def open_site(tmp_path_factory) -> Iterator[OpenSiteServer]:
     _ckan(ini, "db", "clean", "--yes")
     _ckan(ini, "db", "upgrade")
     _ckan(ini, "db", "pending-migrations", "--apply")
-    _ckan(ini, "user", "add", "syncbot", "email=syncbot@open.localhost", "password=Sync-bot-2024")
-    _ckan(ini, "sysadmin", "add", "syncbot")
+    _ckan(ini, "user", "add", "syncbot", "email=syncbot@open.localhost", "password=Sync-bot-2024",
+          "sysadmin=True")
     token = _ckan(ini, "user", "token", "add", "syncbot", "sync-open", "--quiet").split()[-1]
     log = tmp / "server.log"
     with log.open("wb") as output:

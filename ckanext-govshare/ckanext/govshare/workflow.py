@@ -194,9 +194,15 @@ def locked(request_id: str) -> Request:
     return request
 
 
+def state_label(state: str) -> str:
+    return {PENDING: tk._("pending"), APPROVED: tk._("approved"), REFUSED: tk._("refused"),
+            WITHDRAWN: tk._("withdrawn")}.get(state, state)
+
+
 def _pending(request: Request) -> None:
     if request.state != PENDING:
-        raise _error("id", tk._("This request is already {state}").format(state=tk._(request.state)))
+        raise _error("id", tk._("This request is already {state}").format(
+            state=state_label(request.state)))
 
 
 def approve(user: model.User, request: Request, data: dict[str, Any]) -> Request:
