@@ -14,6 +14,7 @@ setup(
     + ["ckanext.govshare.schemas"],
     package_data={
         "ckanext.govshare": [
+            "config_declaration.yaml",
             "templates/**/*.html",
             "public/**/*",
             "i18n/*/LC_MESSAGES/*.mo",

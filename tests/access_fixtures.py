@@ -176,6 +176,10 @@ def add_entry(world: World, org: dict[str, Any], share_type: str, open_type: str
                         records=[{"col": entry.row_marker, "num": 1}])
     entry.upload_view_id = _view(ctx, entry.upload_id, "datatables_view", "表格")
     entry.link_view_id = _view(ctx, entry.link_id, "image_view", "图片")
+    # One change before the URL change, so that the URL change's diff has a package
+    # version (not a view activity) to compare with.
+    helpers.call_action("resource_patch", dict(ctx), id=entry.link_id,
+                        description="提供部门的数据地址（已核对）")
     helpers.call_action("resource_patch", dict(ctx), id=entry.link_id, url=entry.new_url)
     activities = helpers.call_action("package_activity_list", dict(ctx), id=entry.id, limit=1)
     entry.update_activity_id = activities[0]["id"]

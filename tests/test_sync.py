@@ -12,6 +12,7 @@ so each test's first run also withdraws what the previous test published.
 from __future__ import annotations
 
 import configparser
+import contextlib
 import json
 import os
 import signal
@@ -104,28 +105,46 @@ def _ckan(ini: Path, *args: str) -> str:
     return done.stdout
 
 
-def _postgres(ini: Path, dbname: str) -> Any:
-    """A superuser connection: the local PostgreSQL trusts TCP connections
+@contextlib.contextmanager
+def _postgres(ini: Path, dbname: str) -> Iterator[Any]:
+    """A superuser cursor: the local PostgreSQL trusts TCP connections
     (initdb --auth=trust in scripts/stack.sh)."""
     services = configparser.ConfigParser(interpolation=None)
     services.read(ini)
     url = urlsplit(services["app:main"]["sqlalchemy.url"])
     connection = psycopg2.connect(host=url.hostname, port=url.port, user="postgres", dbname=dbname)
     connection.autocommit = True
-    return connection
+    try:
+        with connection.cursor() as cursor:
+            yield cursor
+    finally:
+        connection.close()
 
 
 def _create_databases(ini: Path) -> None:
     """The open site's database and DataStore database, each only if missing."""
     for name in (OPEN_DB, f"{OPEN_DB}_datastore"):
-        with _postgres(ini, "postgres") as admin, admin.cursor() as cursor:
+        with _postgres(ini, "postgres") as cursor:
             cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
             if cursor.fetchone():
                 continue
             cursor.execute(f"CREATE DATABASE {name} OWNER ckan ENCODING 'UTF8' TEMPLATE template0")
         if name.endswith("_datastore"):
-            with _postgres(ini, name) as datastore, datastore.cursor() as cursor:
-                cursor.execute(_ckan(ini, "datastore", "set-permissions"))
+            _set_datastore_permissions(ini, name)
+
+
+def _set_datastore_permissions(ini: Path, name: str) -> None:
+    """CKAN's permissions script (less its psql-only lines); a database it could
+    not be applied to is dropped, so that the next run creates it again."""
+    script = "\n".join(line for line in _ckan(ini, "datastore", "set-permissions").splitlines()
+                       if not line.startswith("\\"))
+    try:
+        with _postgres(ini, name) as cursor:
+            cursor.execute(script)
+    except Exception:
+        with _postgres(ini, "postgres") as cursor:
+            cursor.execute(f"DROP DATABASE {name}")
+        raise
 
 
 def _free_port() -> int:
