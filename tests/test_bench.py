@@ -58,16 +58,17 @@ def test_quality_counts_first_page_hits_recall_and_precision(bench):
 
 
 def test_generated_entries_pass_govshare_validation(bench, clean_db):
-    """The bench loads these as they are; every class and share type is among the first 20."""
+    """The bench loads these as they are; every class, share and open type is among the first 13."""
     admin = factories.Sysadmin()["name"]
 
     def call(action: str, **data: Any) -> Any:
         return helpers.call_action(action, {"user": admin}, **data)
 
     bench.setup_site(call, "govshare")
-    entries = bench.make_entries(20, 1)
+    entries = bench.make_entries(13, 1)
     assert {e["resource_class"] for e in entries} == {"base", "theme", "department"}
     assert {e["share_type"] for e in entries} == {"unconditional", "conditional", "none"}
+    assert {e["open_type"] for e in entries} == {"general", "authorized", "closed"}
     for entry in entries:
         created = call("package_create", **entry)
         assert {t["name"] for t in created["tags"]} == set(entry["tag_string"].split(","))

@@ -1,12 +1,39 @@
 """Template helpers."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
-from ckanext.govshare import access
+from ckanext.govshare import access, pages, schema, workflow
 
-__all__ = ["govshare_how_to_get_access"]
+__all__ = ["govshare_how_to_get_access", "govshare_request_kind", "govshare_state_label",
+           "govshare_working_days_left", "govshare_choice_label", "govshare_unread_count"]
 
 
 def govshare_how_to_get_access(package: dict[str, Any]) -> str:
     return access.how_to_get_access(package)
+
+
+# ------------------------------------------------------------------ workflow pages
+
+def govshare_request_kind(package: dict[str, Any]) -> Optional[str]:
+    """``share`` or ``open`` when the current user can request the entry's data, else None."""
+    return pages.request_kind(pages.current_user(), package)
+
+
+def govshare_state_label(state: str) -> str:
+    return workflow.state_label(state)
+
+
+def govshare_working_days_left(deadline: str) -> int:
+    """Working days from today to the deadline (negative once it has passed)."""
+    return pages.working_days_left(deadline)
+
+
+def govshare_choice_label(field_name: str, value: str) -> str:
+    """The label of a catalog code (e.g. a usage_scope) in the user's language."""
+    return schema.choice_label(field_name, value)
+
+
+def govshare_unread_count() -> int:
+    """The current user's unseen notifications, for the header badge."""
+    return pages.unread_count(pages.current_user())

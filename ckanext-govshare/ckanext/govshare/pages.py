@@ -1,0 +1,344 @@
+"""Support for the workflow pages (views.py): reading forms, naming things, listing.
+
+The decisions stay in the actions and their auth functions; this module turns
+web input into action input and action output into what the templates show.
+"""
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from typing import Any, Iterable, Optional
+
+import ckan.plugins.toolkit as tk
+from ckan import model
+from ckan.lib.pagination import Page
+from ckan.types import Context
+from werkzeug.datastructures import MultiDict
+
+from ckanext.govshare import access, workdays, workflow
+from ckanext.govshare.model import Notification
+
+PER_PAGE = 20
+# Pending requests are few; the inbox reads them all to keep those the user may decide.
+INBOX_READ_LIMIT = 1000
+INBOX, DEPARTMENT, OVERDUE, ALL = "inbox", "department", "overdue", "all"
+DECISIONS = ("approve", "refuse", "withdraw", "precheck")
+CSV_BOM = "\ufeff"
+
+
+# ------------------------------------------------------------------ users
+
+def current_user() -> Optional[model.User]:
+    user = tk.current_user
+    if not user or user.is_anonymous:
+        return None
+    return model.User.get(user.id)
+
+
+def context() -> Context:
+    """An action context for the logged-in user: every rule of the actions applies."""
+    user = current_user()
+    return {"user": user.name if user else "", "auth_user_obj": user}
+
+
+def allowed(action: str, data: dict[str, Any]) -> bool:
+    """Whether the current user passes the action's auth function."""
+    try:
+        tk.check_access(action, context(), data)
+    except (tk.NotAuthorized, tk.ObjectNotFound):
+        return False
+    return True
+
+
+def decider_departments(user: Optional[model.User]) -> set[str]:
+    """Departments in which the user answers requests (admins; editors when configured)."""
+    if user is None:
+        return set()
+    rows = (model.Session.query(model.Member.group_id)
+            .join(model.Group, model.Group.id == model.Member.group_id)
+            .filter(model.Member.table_name == "user", model.Member.table_id == user.id,
+                    model.Member.state == "active", model.Group.state == "active",
+                    model.Group.is_organization.is_(True),
+                    model.Member.capacity.in_(workflow.decider_capacities())))
+    return {row.group_id for row in rows}
+
+
+# ------------------------------------------------------------------ the entry page
+
+def request_kind(user: Optional[model.User], package: dict[str, Any]) -> Optional[str]:
+    """The request this user can file for the entry: a share request (a department
+    without the data of a conditional entry), an application (a logged-in user
+    without the data of an authorized-open entry), or None."""
+    if user is None:
+        return None
+    entry = access.Entry.of(package)
+    policy = access.DataPolicy(user)
+    resource_ids = [r["id"] for r in package.get("resources") or []] or [None]
+    if all(policy.allows(entry, r) for r in resource_ids):
+        return None
+    role = access.site_role()
+    if (role != access.OPEN and entry.share_type == "conditional"
+            and access.department_ids(user) - {entry.owner_org}):
+        return workflow.SHARE
+    if role != access.SHARING and entry.open_type == "authorized":
+        return workflow.OPEN
+    return None
+
+
+def requester_departments(user: model.User, package: dict[str, Any]) -> list[dict[str, str]]:
+    """The departments the user could request for (all but the provider), for a choice."""
+    ids = access.department_ids(user) - {package.get("owner_org")}
+    groups = model.Session.query(model.Group).filter(model.Group.id.in_(ids)).order_by(model.Group.title)
+    return [{"value": g.name, "text": g.title or g.name} for g in groups]
+
+
+def request_defaults(kind: str) -> dict[str, Any]:
+    today = datetime.date.today()
+    data: dict[str, Any] = {"resource_scope": "all",
+                            "period_end": (today + datetime.timedelta(days=365)).isoformat()}
+    if kind == workflow.SHARE:
+        data["period_start"] = today.isoformat()
+    return data
+
+
+SHARE_FIELDS = ("requester_org", "purpose", "basis", "period_start", "period_end", "contact")
+OPEN_FIELDS = ("purpose", "scenario", "security_measures", "period_end", "contact")
+
+
+def _resources(form: MultiDict, errors: dict[str, list[str]]) -> Optional[list[str]]:
+    """``resource_scope`` all → None (every resource); some → the ticked ones."""
+    if form.get("resource_scope", "all") == "all":
+        return None
+    chosen = [r for r in form.getlist("resource_ids") if r]
+    if not chosen:
+        errors["resource_ids"] = [tk._("Tick the resources you need, or choose all resources")]
+    return chosen
+
+
+def request_input(kind: str, package_id: str,
+                  form: MultiDict) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[str]]]:
+    """(the form as the user filled it, the action's input, errors found in the form itself)."""
+    errors: dict[str, list[str]] = {}
+    fields = SHARE_FIELDS if kind == workflow.SHARE else OPEN_FIELDS
+    shown: dict[str, Any] = {f: form.get(f, "") for f in fields}
+    shown.update(resource_scope=form.get("resource_scope", "all"),
+                 resource_ids=form.getlist("resource_ids"))
+    # Empty fields are sent as such: the action names each missing one.
+    data: dict[str, Any] = {f: shown[f] for f in fields}
+    data["package_id"] = package_id
+    resource_ids = _resources(form, errors)
+    if resource_ids:
+        data["resource_ids"] = resource_ids
+    if kind == workflow.SHARE:
+        shown["usage_scope"] = data["usage_scope"] = [u for u in form.getlist("usage_scope") if u]
+    else:
+        shown["commitment_accepted"] = bool(form.get("commitment_accepted"))
+        data["commitment_accepted"] = "true" if shown["commitment_accepted"] else "false"
+    return shown, data, errors
+
+
+def create_action(kind: str) -> str:
+    return "govshare_request_create" if kind == workflow.SHARE else "govshare_application_create"
+
+
+# ------------------------------------------------------------------ deciding
+
+def decision_action(kind: str, decision: str) -> str:
+    if decision == "withdraw":
+        return "govshare_request_withdraw"
+    if decision == "precheck":
+        return "govshare_application_precheck"
+    return f"govshare_{'request' if kind == workflow.SHARE else 'application'}_{decision}"
+
+
+def decision_input(decision: str, request: dict[str, Any],
+                   form: MultiDict) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[str]]]:
+    """(the form as filled, the action's input, form errors) of a decision form."""
+    errors: dict[str, list[str]] = {}
+    shown: dict[str, Any] = {k: form.get(k, "") for k in ("comment", "reason", "period_end")}
+    data: dict[str, Any] = {"id": request["id"]}
+    if decision == "approve":
+        shown["resource_scope"] = form.get("resource_scope", "all")
+        shown["resource_ids"] = form.getlist("resource_ids")
+        resource_ids = _resources(form, errors)
+        if resource_ids:
+            data["resource_ids"] = resource_ids
+        data.update({k: shown[k] for k in ("comment", "period_end") if shown[k]})
+    elif decision == "refuse":
+        data["reason"] = shown["reason"]
+    return shown, data, errors
+
+
+def decisions_allowed(request: dict[str, Any]) -> list[str]:
+    """The decision forms to show: those whose auth function lets the user act now."""
+    if request["state"] != workflow.PENDING:
+        return []
+    kind, ref = request["kind"], {"id": request["id"]}
+    shown = []
+    if kind == workflow.OPEN and not request["prechecked"]:
+        if allowed("govshare_application_precheck", ref):
+            shown.append("precheck")
+    elif allowed(decision_action(kind, "approve"), ref):
+        shown += ["approve", "refuse"]
+    if allowed("govshare_request_withdraw", ref):
+        shown.append("withdraw")
+    return shown
+
+
+# ------------------------------------------------------------------ names
+
+def labels(ids: Iterable[Optional[str]]) -> dict[str, str]:
+    """Display names of the entries, departments, resources and users with these ids."""
+    wanted = {i for i in ids if i}
+    found: dict[str, str] = {}
+    if not wanted:
+        return found
+    for package in model.Session.query(model.Package).filter(model.Package.id.in_(wanted)):
+        found[package.id] = package.title or package.name
+    for group in model.Session.query(model.Group).filter(model.Group.id.in_(wanted)):
+        found[group.id] = group.title or group.name
+    for resource in model.Session.query(model.Resource).filter(model.Resource.id.in_(wanted)):
+        found[resource.id] = resource.name or resource.id[:8]
+    for user in model.Session.query(model.User).filter(model.User.id.in_(wanted)):
+        found[user.id] = user.display_name
+    return found
+
+
+def request_ids(requests: Iterable[dict[str, Any]]) -> list[Optional[str]]:
+    ids: list[Optional[str]] = []
+    for r in requests:
+        ids += [r["package_id"], r["provider_org"], r["requester_org"], r["requester_user"],
+                r.get("decided_by")]
+        ids += r.get("resource_ids") or []
+        ids += [a["user_id"] for a in r.get("audit") or []]
+    return ids
+
+
+def package_resources(package_id: str) -> list[dict[str, str]]:
+    """The entry's active resources (id and name), for the resource checkboxes."""
+    package = model.Package.get(package_id)
+    return [{"id": r.id, "name": r.name or r.id[:8]} for r in (package.resources if package else [])]
+
+
+# ------------------------------------------------------------------ the dashboard
+
+def tabs(user: model.User) -> list[str]:
+    authority = access.is_authority(user)
+    shown = [INBOX] if authority or decider_departments(user) else []
+    shown.append(DEPARTMENT)
+    if authority:
+        shown.append(OVERDUE)
+    return shown + [ALL]
+
+
+def kinds() -> list[str]:
+    role = access.site_role()
+    return {access.SHARING: [workflow.SHARE], access.OPEN: [workflow.OPEN]}.get(
+        role, [workflow.SHARE, workflow.OPEN])
+
+
+def _inbox(kind: str, offset: int) -> tuple[int, list[dict[str, Any]]]:
+    """Pending requests the user may act on now, soonest deadline first."""
+    pending = tk.get_action("govshare_request_list")(context(), {
+        "kind": kind, "state": workflow.PENDING, "limit": INBOX_READ_LIMIT})["results"]
+    mine = [r for r in pending if set(decisions_allowed(r)) - {"withdraw"}]
+    return len(mine), mine[offset:offset + PER_PAGE]
+
+
+def request_page(tab: str, kind: str, department: Optional[str], page: int,
+                 url: Any) -> Page:
+    """One page of a dashboard tab (see ``tabs``)."""
+    offset = (page - 1) * PER_PAGE
+    if tab == INBOX:
+        count, rows = _inbox(kind, offset)
+    else:
+        query: dict[str, Any] = {"kind": kind, "limit": PER_PAGE, "offset": offset}
+        if tab == DEPARTMENT and department:
+            query["department"] = department
+        if tab == OVERDUE:
+            query["overdue"] = True
+        result = tk.get_action("govshare_request_list")(context(), query)
+        count, rows = result["count"], result["results"]
+    return Page(collection=rows, page=page, item_count=count, items_per_page=PER_PAGE,
+                presliced_list=True, url=url)
+
+
+def my_departments(user: model.User) -> list[dict[str, str]]:
+    ids = access.department_ids(user)
+    groups = model.Session.query(model.Group).filter(model.Group.id.in_(ids)).order_by(model.Group.title)
+    return [{"name": g.name, "title": g.title or g.name} for g in groups]
+
+
+def working_days_left(deadline: str | datetime.date) -> int:
+    """Working days from today to the deadline; negative when it has passed."""
+    if isinstance(deadline, str):
+        deadline = datetime.date.fromisoformat(deadline)
+    return workdays.working_days_between(datetime.date.today(), deadline)
+
+
+# ------------------------------------------------------------------ usage
+
+def _route_label(route: str) -> str:
+    if "download" in route or route == "datastore.dump":
+        return tk._("Download")
+    if route.endswith(".view"):
+        return tk._("Preview")
+    return tk._("API: {action}").format(action=route)
+
+
+def usage_rows(records: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Usage records with names instead of ids, time in the display time zone."""
+    names = labels(i for u in records for i in (u["user_id"], u["org_id"], u["package_id"],
+                                                 u["provider_org_id"], u["resource_id"]))
+    return [{
+        "at": tk.h.render_datetime(u["at"], date_format="%Y-%m-%d %H:%M:%S"),
+        "department": names.get(u["org_id"] or "", ""),
+        "user": names.get(u["user_id"] or "", ""),
+        "provider": names.get(u["provider_org_id"] or "", ""),
+        "entry": names.get(u["package_id"], u["package_id"]),
+        "resource": names.get(u["resource_id"] or "", u["resource_id"] or ""),
+        "grant": u["grant_id"],
+        "route": _route_label(u["route"]),
+        "package_id": u["package_id"],
+    } for u in records]
+
+
+USAGE_COLUMNS = ("at", "department", "user", "provider", "entry", "resource", "grant", "route")
+
+
+def usage_headings() -> list[str]:
+    return [tk._("Time"), tk._("Department"), tk._("User"), tk._("Provider"), tk._("Entry"),
+            tk._("Resource"), tk._("Grant"), tk._("Route")]
+
+
+def usage_csv(rows: list[dict[str, str]]) -> str:
+    """CSV with a UTF-8 byte order mark, so that Excel reads the Chinese names."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(usage_headings())
+    writer.writerows([row[c] for c in USAGE_COLUMNS] for row in rows)
+    return CSV_BOM + out.getvalue()
+
+
+# ------------------------------------------------------------------ notifications
+
+def notifications(user: model.User, limit: int = 100) -> list[dict[str, Any]]:
+    """The user's latest notifications; those shown are marked seen (``new`` tells which were not)."""
+    notes = (model.Session.query(Notification).filter(Notification.user_id == user.id)
+             .order_by(Notification.created.desc(), Notification.id.desc()).limit(limit).all())
+    shown = [{"subject": n.subject, "body": n.body, "link": n.link,
+              "created": n.created.isoformat(), "new": not n.seen} for n in notes]
+    unseen = [n.id for n in notes if not n.seen]
+    if unseen:
+        model.Session.query(Notification).filter(Notification.id.in_(unseen)).update(
+            {Notification.seen: True}, synchronize_session=False)
+        model.Session.commit()
+    return shown
+
+
+def unread_count(user: Optional[model.User]) -> int:
+    if user is None:
+        return 0
+    return model.Session.query(Notification).filter(
+        Notification.user_id == user.id, Notification.seen.is_(False)).count()
