@@ -203,11 +203,14 @@ def test_inbox_is_sorted_by_deadline_and_marks_overdue(app, world, sysadmin_cont
         old = create_request(world, package_id=entries[1]["id"],
                              period_start=(TODAY - datetime.timedelta(days=30)).isoformat())
     newest = create_request(world, package_id=entries[0]["id"])
-    with freeze_time(TODAY - datetime.timedelta(days=2)):
+    with freeze_time(TODAY - datetime.timedelta(days=7)):
         middle = create_request(world, package_id=entries[2]["id"],
-                                period_start=(TODAY - datetime.timedelta(days=2)).isoformat())
+                                period_start=(TODAY - datetime.timedelta(days=7)).isoformat())
     page = tree(get(app, world["provider_admin"], "/govshare/requests?tab=inbox"))
-    assert _rows(page) == [old["id"], middle["id"], newest["id"]]
+    # soonest deadline first; equal deadlines (long holidays) in the order of filing
+    by_deadline = sorted([old, newest, middle], key=lambda r: r["deadline"])
+    assert _rows(page) == [r["id"] for r in by_deadline]
+    assert by_deadline[0] == old
     overdue = page.xpath('//tr[contains(@class, "table-danger")]/@data-request-id')
     assert overdue == [old["id"]]
     left = page.xpath(f'//tr[@data-request-id="{newest["id"]}"]'

@@ -106,6 +106,8 @@ def is_authority(user: model.User | str | None) -> bool:
 def dataset_labels(package: model.Package) -> list[str]:
     entry = Entry.of(package)
     labels = [f"member-{entry.owner_org}"] if entry.owner_org else [f"creator-{package.creator_user_id}"]
+    if package.state != "active":
+        return labels  # drafts and deleted entries: their department only, as in stock CKAN
     if site_role() != OPEN:
         labels.append("gov")
     if is_public_on_this_site(entry.open_type):
