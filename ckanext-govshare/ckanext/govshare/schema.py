@@ -29,13 +29,16 @@ def resource_fields() -> list[dict[str, Any]]:
     return scheming_get_dataset_schema("dataset")["resource_fields"]
 
 
+def organization_fields() -> list[dict[str, Any]]:
+    return scheming_get_organization_schema("organization")["fields"]
+
+
 def dataset_field(name: str) -> dict[str, Any]:
     return scheming_field_by_name(dataset_fields(), name)
 
 
 def organization_field(name: str) -> dict[str, Any]:
-    return scheming_field_by_name(
-        scheming_get_organization_schema("organization")["fields"], name)
+    return scheming_field_by_name(organization_fields(), name)
 
 
 def _lang(lang: Optional[str]) -> Optional[str]:
@@ -73,7 +76,7 @@ def extra_list(package: model.Package, name: str) -> list[str]:
 
 
 __all__ = [
-    "extra_list",
+    "extra_list", "organization_fields",
     "dataset_fields", "resource_fields", "dataset_field", "organization_field",
     "field_label", "choice_label", "facet_fields", "choice_values",
     "scheming_choices_label",

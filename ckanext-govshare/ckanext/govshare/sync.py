@@ -34,7 +34,6 @@ from typing import Any, Iterator, Optional
 import ckan.plugins.toolkit as tk
 import ckanapi
 from ckan.lib import uploader
-from ckanext.scheming.helpers import scheming_get_organization_schema
 
 from ckanext.govshare import access
 from ckanext.govshare import schema as catalog
@@ -232,7 +231,7 @@ def _ensure_org(site: OpenSite, org_id: str) -> None:
     """Create or update the department with the fields of the organization schema."""
     org = tk.get_action("organization_show")(_context(), {
         "id": org_id, "include_datasets": False, "include_users": False})
-    names = [f["field_name"] for f in scheming_get_organization_schema("organization")["fields"]]
+    names = [f["field_name"] for f in catalog.organization_fields()]
     wanted = {name: org.get(name) or "" for name in names}
     wanted["image_url"] = _external(org.get("image_url"))
     there = site.show("organization_show", id=org_id, include_datasets=False,
