@@ -75,6 +75,9 @@ def setup_site(call: Callable[..., Any], per_department: int, seed: int) -> dict
         title = "市大数据管理局" if name == "data-authority" else f"市第{serial:02d}委办局"
         call("organization_create", name=name, title=title, region_level="city",
              department_code=base.department_code(serial))
+        # CKAN makes the creator (the site user) an admin of the organization: it would decide
+        # every department's requests and be told of every reminder and escalation.
+        call("organization_member_delete", id=name, username=site_user())
 
     def user(name: str, org: str | None = None, role: str = "member") -> None:
         call("user_create", name=name, email=f"{name}@bench.example", password="bench-password-1")

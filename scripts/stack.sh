@@ -44,6 +44,10 @@ install_system() {
     command -v java >/dev/null || need+=(openjdk-17-jre-headless)
     command -v mvn >/dev/null || need+=(maven)
     dpkg -s libmagic1 >/dev/null 2>&1 || need+=(libmagic1)
+    # The browser test: Debian's Chromium driven by playwright-core, with a CJK font.
+    dpkg -s chromium >/dev/null 2>&1 || need+=(chromium)
+    dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || need+=(fonts-wqy-microhei)
+    command -v npm >/dev/null || need+=(nodejs npm)
     if ((${#need[@]})); then
         log "apt-get install ${need[*]}"
         as_root apt-get update -qq
@@ -65,7 +69,13 @@ install_python() {
     fi
 }
 
-cmd_install() { install_system; install_python; }
+install_browser() {
+    [[ -d "$ROOT/browser/node_modules/playwright-core" ]] && return
+    log "npm ci (browser test)"
+    npm ci --prefix "$ROOT/browser" --no-audit --no-fund >/dev/null
+}
+
+cmd_install() { install_system; install_python; install_browser; }
 
 # ---------------------------------------------------------------- PostgreSQL
 PG_DATA="$STACK/pg/data"

@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 import pytest
 from ckan import model, plugins
+from ckan.cli.cli import ckan
 from ckan.common import config
 from ckan.config.middleware import make_app
 from ckan.lib import uploader
@@ -33,9 +34,9 @@ DEALT_FIELDS = ["resource_class", "share_type", "open_type", "update_frequency",
 def first_load(reset_db, migrate_db_for, reset_index) -> dict[str, int]:
     """A fresh test database and index with the demo city of ENTRIES entries.
 
-    Module-scoped, so it cannot use the function-scoped plugin and request
-    fixtures: it loads the plugins of config/test.ini and makes a request
-    context itself, as the CLI does.
+    Module-scoped, so it cannot use the function-scoped ``with_plugins``: it
+    loads the plugins of config/test.ini itself, and makes a request context
+    as the CLI command does.
     """
     plugins.load_all()
     try:
@@ -148,14 +149,15 @@ def test_search_finds_entries_by_chinese_words(first_load, words, title):
     assert title in [e["title"] for e in found["results"]]
 
 
-def test_a_second_load_creates_nothing(first_load):
+def test_running_the_command_again_creates_nothing(first_load, cli):
     def counts() -> list[int]:
         return [model.Session.query(m).count()
                 for m in (model.Package, model.Resource, model.Group, model.Member)]
 
     before = counts()
-    again = demo.load(ENTRIES)
-    assert again == {"created": 0, "existing": sum(first_load.values())}
+    result = cli.invoke(ckan, ["govshare", "demo-load", "--entries", str(ENTRIES)])
+    assert result.exit_code == 0, result.output
+    assert f"0 created, {sum(first_load.values())} already there" in result.output
     assert counts() == before
 
 

@@ -480,7 +480,7 @@ def test_download_through_a_grant_is_recorded_once(world, app):
                        headers={"Authorization": token}, follow_redirects=False)
     assert response.status_code == 302 and response.location == "http://intra.example/b.csv"
     rows = [(u.route, u.resource_id, u.grant_id) for u in model.Session.query(Usage)]
-    assert rows == [("resource.download", resource["id"], approved["grant_id"])]
+    assert rows == [("download", resource["id"], approved["grant_id"])]
     other = factories.APIToken(user=world["bystander_admin"]["name"])["token"]
     refused = app.get(f"/dataset/{world['entry']['id']}/resource/{resource['id']}/download",
                       headers={"Authorization": other}, follow_redirects=False)

@@ -23,7 +23,7 @@ FUTURE = (TODAY + datetime.timedelta(days=365)).isoformat()
 
 @pytest.fixture
 def world(sysadmin_context):
-    """A provider with a conditional entry (two resources), a requesting department, the authority."""
+    """A provider with a conditional entry (two resources), a requester, the authority."""
     provider = make_department(name="provider-dept", title="市民政局")
     requester = make_department(name="requester-dept", title="市人社局")
     bystander = make_department(name="bystander-dept")
@@ -85,6 +85,10 @@ def test_request_button_only_for_users_who_can_request(app, world):
     assert [a.get("href") for a in links] == [f"/dataset/{world['entry']['name']}/request"]
     assert tree(get(app, world["provider_admin"], url)).xpath(button) == []
     request = create_request(world)
+    page = tree(get(app, world["applicant"], url))
+    assert page.xpath(button) == []
+    assert page.xpath('//a[contains(@class, "govshare-pending-request")]/@href') == [
+        f"/govshare/requests/{request['id']}"]
     helpers.call_action("govshare_request_approve", as_user(world["provider_admin"]),
                         id=request["id"])
     assert tree(get(app, world["applicant"], url)).xpath(button) == []
@@ -222,14 +226,16 @@ def test_inbox_is_sorted_by_deadline_and_marks_overdue(app, world, sysadmin_cont
     assert sorted(_rows(page)) == sorted([old["id"], middle["id"], newest["id"]])
     # the authority decides only overdue requests: its inbox, and the overdue tab
     assert _rows(tree(get(app, world["authority"], "/govshare/requests?tab=inbox"))) == [old["id"]]
-    assert _rows(tree(get(app, world["authority"], "/govshare/requests?tab=overdue"))) == [old["id"]]
+    queue = tree(get(app, world["authority"], "/govshare/requests?tab=overdue"))
+    assert _rows(queue) == [old["id"]]
     assert _rows(tree(get(app, world["bystander_admin"], "/govshare/requests?tab=all"))) == []
 
 
 def test_dashboard_pages(app, world, sysadmin_context):
     for _ in range(21):
         entry = create_entry(sysadmin_context, world["provider"], share_type="conditional",
-                             share_condition="x", usage_scope=["work_reference"], open_type="closed")
+                             share_condition="x", usage_scope=["work_reference"],
+                             open_type="closed")
         create_request(world, package_id=entry["id"])
     first = tree(get(app, world["provider_admin"], "/govshare/requests?tab=inbox"))
     second = tree(get(app, world["provider_admin"], "/govshare/requests?tab=inbox&page=2"))
@@ -265,7 +271,8 @@ def test_refusal_without_reason_is_shown_on_its_form(app, world):
     assert model.Session.get(Request, request["id"]).state == "pending"
     post(app, world["provider_admin"], url, {"reason": "用途不符"})
     page = tree(get(app, world["applicant"], f"/govshare/requests/{request['id']}"))
-    assert page.xpath('//*[contains(@class, "govshare-decision-note")]')[0].text_content() == "用途不符"
+    note = page.xpath('//*[contains(@class, "govshare-decision-note")]')[0]
+    assert note.text_content() == "用途不符"
     assert _forms(page) == set()
 
 
@@ -317,7 +324,8 @@ def test_usage_page_and_csv(app, world):
     resource = world["entry"]["resources"][0]
     helpers.call_action("resource_show", as_user(world["applicant"]), id=resource["id"])
     page = tree(get(app, world["provider_admin"], "/govshare/usage"))
-    cells = [td.text_content().strip() for td in page.xpath('//table[contains(@class, "govshare-usage")]//td')]
+    cells = [td.text_content().strip()
+             for td in page.xpath('//table[contains(@class, "govshare-usage")]//td')]
     assert {"市人社局", "低保对象名册", "名册A"} <= set(cells)
     response = get(app, world["provider_admin"], "/govshare/usage.csv")
     assert response.headers["Content-Type"].startswith("text/csv")

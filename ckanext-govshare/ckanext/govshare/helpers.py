@@ -6,7 +6,8 @@ from typing import Any, Optional
 from ckanext.govshare import access, pages, schema, workflow
 
 __all__ = ["govshare_how_to_get_access", "govshare_request_kind", "govshare_state_label",
-           "govshare_working_days_left", "govshare_choice_label", "govshare_unread_count"]
+           "govshare_working_days_left", "govshare_choice_label", "govshare_unread_count",
+           "govshare_pending_request"]
 
 
 def govshare_how_to_get_access(package: dict[str, Any]) -> str:
@@ -18,6 +19,12 @@ def govshare_how_to_get_access(package: dict[str, Any]) -> str:
 def govshare_request_kind(package: dict[str, Any]) -> Optional[str]:
     """``share`` or ``open`` when the current user can request the entry's data, else None."""
     return pages.request_kind(pages.current_user(), package)
+
+
+def govshare_pending_request(package: dict[str, Any], kind: str) -> Optional[dict[str, Any]]:
+    """The current user's pending request for the entry, if any."""
+    user = pages.current_user()
+    return pages.pending_request(user, package, kind) if user else None
 
 
 def govshare_state_label(state: str) -> str:

@@ -86,11 +86,25 @@ def request_kind(user: Optional[model.User], package: dict[str, Any]) -> Optiona
     return None
 
 
+def pending_request(user: model.User, package: dict[str, Any],
+                    kind: str) -> Optional[dict[str, Any]]:
+    """The user's (or their department's) request for the entry still waiting for an answer."""
+    mine = access.department_ids(user)
+    pending = tk.get_action("govshare_request_list")(context(), {
+        "kind": kind, "package_id": package["id"], "state": workflow.PENDING})["results"]
+    return next((r for r in pending if r["requester_user"] == user.id
+                 or r["requester_org"] in mine), None)
+
+
 def requester_departments(user: model.User, package: dict[str, Any]) -> list[dict[str, str]]:
     """The departments the user could request for (all but the provider), for a choice."""
     ids = access.department_ids(user) - {package.get("owner_org")}
-    groups = model.Session.query(model.Group).filter(model.Group.id.in_(ids)).order_by(model.Group.title)
-    return [{"value": g.name, "text": g.title or g.name} for g in groups]
+    return [{"value": g.name, "text": g.title or g.name} for g in _groups(ids)]
+
+
+def _groups(ids: Iterable[str]) -> list[model.Group]:
+    return (model.Session.query(model.Group).filter(model.Group.id.in_(list(ids)))
+            .order_by(model.Group.title).all())
 
 
 def request_defaults(kind: str) -> dict[str, Any]:
@@ -218,7 +232,8 @@ def request_ids(requests: Iterable[dict[str, Any]]) -> list[Optional[str]]:
 def package_resources(package_id: str) -> list[dict[str, str]]:
     """The entry's active resources (id and name), for the resource checkboxes."""
     package = model.Package.get(package_id)
-    return [{"id": r.id, "name": r.name or r.id[:8]} for r in (package.resources if package else [])]
+    resources = package.resources if package else []
+    return [{"id": r.id, "name": r.name or r.id[:8]} for r in resources]
 
 
 # ------------------------------------------------------------------ the dashboard
@@ -265,9 +280,8 @@ def request_page(tab: str, kind: str, department: Optional[str], page: int,
 
 
 def my_departments(user: model.User) -> list[dict[str, str]]:
-    ids = access.department_ids(user)
-    groups = model.Session.query(model.Group).filter(model.Group.id.in_(ids)).order_by(model.Group.title)
-    return [{"name": g.name, "title": g.title or g.name} for g in groups]
+    return [{"name": g.name, "title": g.title or g.name}
+            for g in _groups(access.department_ids(user))]
 
 
 def working_days_left(deadline: str | datetime.date) -> int:
@@ -324,7 +338,8 @@ def usage_csv(rows: list[dict[str, str]]) -> str:
 # ------------------------------------------------------------------ notifications
 
 def notifications(user: model.User, limit: int = 100) -> list[dict[str, Any]]:
-    """The user's latest notifications; those shown are marked seen (``new`` tells which were not)."""
+    """The user's latest notifications; those shown are marked seen
+    (``new`` tells which were not)."""
     notes = (model.Session.query(Notification).filter(Notification.user_id == user.id)
              .order_by(Notification.created.desc(), Notification.id.desc()).limit(limit).all())
     shown = [{"subject": n.subject, "body": n.body, "link": n.link,

@@ -22,7 +22,9 @@ RECORDED = "govshare.usage_recorded"
 
 
 def record(policy: access.DataPolicy, package: model.Package | dict[str, Any],
-           resource_ids: list[Optional[str]], route: str) -> None:
+           resource_ids: list[Optional[str]], route: str, page: bool = False) -> None:
+    """``route`` names the way the data left (an action, or a page such as
+    ``download``); a page's record stands for the action reads it makes."""
     if flask.has_request_context() and flask.request.environ.get(RECORDED):
         return
     entry = access.Entry.of(package)
@@ -40,5 +42,5 @@ def record(policy: access.DataPolicy, package: model.Package | dict[str, Any],
             for resource_id, grant_id in used.items()]
     with model.meta.engine.begin() as connection:
         connection.execute(Usage.__table__.insert(), rows)
-    if flask.has_request_context() and "." in route:  # a page route, not an action
+    if page and flask.has_request_context():
         flask.request.environ[RECORDED] = True

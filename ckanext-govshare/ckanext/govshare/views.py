@@ -19,7 +19,13 @@ DATA_ENDPOINTS = {
     "resource.download", "dataset_resource.download",
     "resource.view", "dataset_resource.view",
     "datastore.dump",
+    # an old version of a resource, read from the activity stream with its URL then
+    "activity.resource_history",
 }
+# Endpoints that hand out a resource's data, with the view argument naming a resource view
+# (datatables_view's DataTables ajax and filtered download; without this guard their
+# unhandled NotAuthorized from resource_view_show is a server error).
+VIEW_DATA_ENDPOINTS = {"datatablesview.ajax", "datatablesview.filtered_download"}
 
 
 def _is_public_user() -> bool:
@@ -51,18 +57,28 @@ def _closed_to_public() -> Optional[Any]:
     return tk.redirect_to("user.login", came_from=request.full_path)
 
 
+def _requested_resource() -> Optional[model.Resource]:
+    args = request.view_args or {}
+    if request.endpoint in VIEW_DATA_ENDPOINTS:
+        view = model.ResourceView.get(args.get("resource_view_id", ""))
+        return model.Resource.get(view.resource_id) if view else None
+    return model.Resource.get(args.get("resource_id", ""))
+
+
 def _data_route_refused() -> Optional[Any]:
-    if request.endpoint not in DATA_ENDPOINTS:
+    if request.endpoint not in DATA_ENDPOINTS and request.endpoint not in VIEW_DATA_ENDPOINTS:
         return None
-    resource = model.Resource.get((request.view_args or {}).get("resource_id", ""))
+    resource = _requested_resource()
     if resource is None or resource.package is None:
         return None  # the view itself answers 404
     user = tk.current_user if tk.current_user and not tk.current_user.is_anonymous else None
     policy = access.DataPolicy(user)
     if not policy.allows(resource.package, resource.id):
         return tk.abort(403, access.how_to_get_access(resource.package))
-    if request.endpoint != "datastore.dump":  # recorded by the datastore_search it calls
-        usage.record(policy, resource.package, [resource.id], request.endpoint)
+    if request.endpoint != "datastore.dump" and request.endpoint not in VIEW_DATA_ENDPOINTS:
+        # (the others are recorded by the datastore_search they call)
+        usage.record(policy, resource.package, [resource.id],
+                     request.endpoint.rsplit(".", 1)[-1], page=True)
     return None
 
 
@@ -75,14 +91,23 @@ def guard() -> Optional[Any]:
 # Share requests and applications (requirements §4.1-§4.2): the pages call the
 # actions with the user's context; pages.py reads the forms and names things.
 
+import functools  # noqa: E402
+from typing import Callable  # noqa: E402
+
 from flask import Response  # noqa: E402
 
 from ckanext.govshare import pages  # noqa: E402
 from ckanext.govshare.helpers import govshare_how_to_get_access  # noqa: E402
 
 
-def _login_first() -> Any:
-    return tk.redirect_to("user.login", came_from=request.full_path)
+def _logged_in(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Anonymous users go to the login page, and come back."""
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if pages.current_user() is None:
+            return tk.redirect_to("user.login", came_from=request.full_path)
+        return view(*args, **kwargs)
+    return wrapped
 
 
 def _package(id: str) -> dict[str, Any]:
@@ -95,11 +120,10 @@ def _package(id: str) -> dict[str, Any]:
 
 
 @govshare.route("/dataset/<id>/request", methods=["GET", "POST"])
+@_logged_in
 def request_new(id: str) -> Any:
     """The share request form (conditional entries) or the application form (authorized-open)."""
     user = pages.current_user()
-    if user is None:
-        return _login_first()
     package = _package(id)
     kind = pages.request_kind(user, package)
     if kind is None:
@@ -116,8 +140,8 @@ def request_new(id: str) -> Any:
             except tk.NotAuthorized as error:
                 errors = {"package_id": [str(error)]}
             else:
-                tk.h.flash_success(tk._("Your request was submitted; the provider answers by {date}.")
-                                   .format(date=created["deadline"]))
+                tk.h.flash_success(tk._("Your request was submitted; the provider answers "
+                                        "by {date}.").format(date=created["deadline"]))
                 return tk.redirect_to("govshare.request_read", id=created["id"])
     return tk.render("govshare/request_form.html", {
         "pkg": package, "kind": kind, "data": data, "errors": errors,
@@ -127,11 +151,10 @@ def request_new(id: str) -> Any:
 
 
 @govshare.route("/govshare/requests")
+@_logged_in
 def request_index() -> Any:
     """The dashboard: the inbox of deciders, the department's requests, the authority's queue."""
     user = pages.current_user()
-    if user is None:
-        return _login_first()
     tabs, kinds = pages.tabs(user), pages.kinds()
     tab = request.args.get("tab") if request.args.get("tab") in tabs else tabs[0]
     kind = request.args.get("kind") if request.args.get("kind") in kinds else kinds[0]
@@ -150,15 +173,20 @@ def request_index() -> Any:
         "names": pages.labels(pages.request_ids(page.items))})
 
 
-def _show_request(id: str, errors: Optional[dict[str, Any]] = None,
-                  forms: Optional[dict[str, Any]] = None, status: int = 200) -> Any:
+def _request(id: str) -> dict[str, Any]:
     try:
-        shown = tk.get_action("govshare_request_show")(pages.context(), {"id": id})
+        return tk.get_action("govshare_request_show")(pages.context(), {"id": id})
     except tk.ObjectNotFound:
         return tk.abort(404, tk._("Request not found"))
     except tk.NotAuthorized as error:
         return tk.abort(403, str(error))
-    requested = shown["resource_ids"] or [r["id"] for r in pages.package_resources(shown["package_id"])]
+
+
+def _show_request(id: str, errors: Optional[dict[str, Any]] = None,
+                  forms: Optional[dict[str, Any]] = None, status: int = 200) -> Any:
+    shown = _request(id)
+    requested = shown["resource_ids"] or [
+        r["id"] for r in pages.package_resources(shown["package_id"])]
     return tk.render("govshare/request_read.html", {
         "req": shown, "names": pages.labels(pages.request_ids([shown]) + requested),
         "requested": requested, "decisions": pages.decisions_allowed(shown),
@@ -166,30 +194,24 @@ def _show_request(id: str, errors: Optional[dict[str, Any]] = None,
 
 
 @govshare.route("/govshare/requests/<id>")
+@_logged_in
 def request_read(id: str) -> Any:
-    """A request: its parties, contents, deadline, audit trail and the decisions the user may take."""
-    if pages.current_user() is None:
-        return _login_first()
+    """A request: parties, contents, deadline, audit trail, the decisions the user may take."""
     return _show_request(id)
 
 
 @govshare.route("/govshare/requests/<id>/<decision>", methods=["POST"])
+@_logged_in
 def request_decide(id: str, decision: str) -> Any:
     """Approve, refuse, withdraw or precheck; errors come back on the form that caused them."""
-    if pages.current_user() is None:
-        return _login_first()
     if decision not in pages.DECISIONS:
         return tk.abort(404, tk._("Unknown decision"))
-    try:
-        shown = tk.get_action("govshare_request_show")(pages.context(), {"id": id})
-    except tk.ObjectNotFound:
-        return tk.abort(404, tk._("Request not found"))
-    except tk.NotAuthorized as error:
-        return tk.abort(403, str(error))
+    shown = _request(id)
     form, action_input, errors = pages.decision_input(decision, shown, request.form)
     if not errors:
         try:
-            tk.get_action(pages.decision_action(shown["kind"], decision))(pages.context(), action_input)
+            action = pages.decision_action(shown["kind"], decision)
+            tk.get_action(action)(pages.context(), action_input)
         except tk.ValidationError as error:
             errors = error.error_dict
         except tk.NotAuthorized as error:
@@ -213,27 +235,24 @@ def _usage_rows() -> list[dict[str, str]]:
 
 
 @govshare.route("/govshare/usage")
+@_logged_in
 def usage_index() -> Any:
     """How the provider's (or, for the authority, every) granted data was used."""
-    if pages.current_user() is None:
-        return _login_first()
     return tk.render("govshare/usage.html", {
         "rows": _usage_rows(), "headings": pages.usage_headings(), "filters": _usage_filters()})
 
 
 @govshare.route("/govshare/usage.csv")
+@_logged_in
 def usage_csv() -> Any:
     """The same records as CSV (UTF-8 with BOM, for Excel)."""
-    if pages.current_user() is None:
-        return _login_first()
     return Response(pages.usage_csv(_usage_rows()), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=govshare-usage.csv"})
 
 
 @govshare.route("/govshare/notifications")
+@_logged_in
 def notifications() -> Any:
     """The user's notifications, newest first; showing them marks them seen."""
     user = pages.current_user()
-    if user is None:
-        return _login_first()
     return tk.render("govshare/notifications.html", {"notes": pages.notifications(user)})

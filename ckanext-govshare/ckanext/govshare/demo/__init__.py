@@ -155,7 +155,7 @@ def department_code(city: dict[str, Any], dept: dict[str, Any]) -> str:
     """The department's 统一社会信用代码 (GB 32100), the same on every run.
 
     1 (机构编制部门) + 1 机关 / 2 事业单位, the division code, a 9-character
-    organization code (GB 11714, government bodies' start with 00), check digit.
+    organization code (GB 11714; 00... as many government bodies have), check digit.
     """
     rng = random.Random(f"{city['seed']}:{dept['name']}")
     division = dept.get("division_code", city["city"]["division_code"])
@@ -194,7 +194,7 @@ def _existing_codes() -> set[str]:
     return {code for (code,) in rows if code}
 
 
-def _create_entry(user: str, entry: Planned, existing: set[str], samples: "_Samples") -> bool:
+def _create_entry(user: str, entry: Planned, existing: set[str], samples: _Samples) -> bool:
     if entry.package["resource_code"] in existing:
         return False
     package = tk.get_action("package_create")(_context(user), dict(entry.package))
@@ -209,7 +209,7 @@ def _create_entry(user: str, entry: Planned, existing: set[str], samples: "_Samp
     return True
 
 
-def _csv_resource(entry: Planned, samples: "_Samples") -> dict[str, Any]:
+def _csv_resource(entry: Planned, samples: _Samples) -> dict[str, Any]:
     filename = _slug(entry.package["resource_code"]) + ".csv"
     data = sample_csv(entry.items, samples, random.Random(entry.seed + ":rows"))
     return {
@@ -227,7 +227,7 @@ def _slug(code: str) -> str:
     return code.replace("/", "-")
 
 
-def sample_csv(items: list[dict[str, Any]], samples: "_Samples", rng: random.Random) -> bytes:
+def sample_csv(items: list[dict[str, Any]], samples: _Samples, rng: random.Random) -> bytes:
     """A header of item names and SAMPLE_ROWS rows; the BOM makes Excel read it as UTF-8."""
     out = io.StringIO()
     writer = csv.writer(out)
@@ -458,7 +458,7 @@ class _Samples:
     def gen_id_number(self, spec: dict[str, Any], rng: random.Random) -> str:
         birth = self._day(rng, 1945, 2015).strftime("%Y%m%d")
         body = self._county(rng)["code"] + birth + _digits(rng, 3)
-        return body + ric.calc_check_digit(body + "0")
+        return body + ric.calc_check_digit(body + "0")  # stdnum ignores the last digit
 
     def gen_uscc(self, spec: dict[str, Any], rng: random.Random) -> str:
         return _uscc("91", self._county(rng)["code"], _digits(rng, 8))

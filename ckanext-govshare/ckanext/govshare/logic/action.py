@@ -125,6 +125,44 @@ def resource_view_list(up: Action, context: Context, data_dict: DataDict) -> lis
     return result
 
 
+@tk.chained_action
+@tk.side_effect_free
+def resource_search(up: Action, context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """CKAN searches the resources of every public entry by any column, the URL included:
+    URLs the user may not have are removed, and a search by URL finds (and counts)
+    only the resources whose data the user may use."""
+    policy = _policy(context)
+    if policy is None or context.get("search_query"):
+        return up(context, data_dict)
+    query = data_dict.get("query")
+    terms = [query] if isinstance(query, str) else list(query or [])
+    by_url = any(isinstance(t, str) and t.split(":", 1)[0].strip() == "url" for t in terms)
+    if by_url:
+        found = up(context, dict(data_dict, offset=None, limit=None))
+    else:
+        found = up(context, data_dict)
+    packages = {r["package_id"]: model.Package.get(r["package_id"]) for r in found["results"]}
+    policy.prefetch(access.Entry.of(p) for p in packages.values() if p is not None)
+    results = []
+    for resource in found["results"]:
+        package = packages[resource["package_id"]]
+        allowed = package is not None and policy.allows(package, resource["id"])
+        if by_url and not allowed:
+            continue
+        resource["data_access"] = allowed
+        if not allowed:
+            resource["url"] = ""
+            resource.pop("datastore_active", None)
+        results.append(resource)
+    if by_url:
+        offset = int(data_dict.get("offset") or 0)
+        limit = data_dict.get("limit")
+        found["count"] = len(results)
+        results = results[offset:offset + int(limit) if limit is not None else None]
+    found["results"] = results
+    return found
+
+
 def _redact_activity(policy: access.DataPolicy, activity: dict[str, Any]) -> dict[str, Any]:
     """Old versions of an entry are judged by the entry's current share and open type."""
     stored = (activity.get("data") or {}).get("package")
@@ -138,6 +176,24 @@ def _redact_activity(policy: access.DataPolicy, activity: dict[str, Any]) -> dic
     return activity
 
 
+def _of_visible_entries(context: Context, activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """CKAN filters "* package" activities by permission labels, but not the resource
+    view activities, whose object is the entry too: drop those of hidden entries."""
+    user = access.context_user(context)
+    visible: dict[str, bool] = {}
+
+    def shown(activity: dict[str, Any]) -> bool:
+        object_id = activity.get("object_id") or ""
+        if (activity.get("activity_type") or "").endswith("package"):
+            return True
+        if object_id not in visible:
+            package = model.Package.get(object_id)
+            visible[object_id] = package is None or access.can_see_entry(user, package)
+        return visible[object_id]
+
+    return [a for a in activities if shown(a)]
+
+
 def _redacting_activities(name: str) -> Callable[..., Any]:
     """A chained activity action whose activities carry no URL the user may not have."""
 
@@ -149,7 +205,7 @@ def _redacting_activities(name: str) -> Callable[..., Any]:
         if policy is None:
             return result
         if isinstance(result, list):
-            return [_redact_activity(policy, a) for a in result]
+            return [_redact_activity(policy, a) for a in _of_visible_entries(context, result)]
         if name == "activity_data_show" and "resources" in result:
             return _redact_activity(policy, {"object_id": result.get("id"),
                                              "data": {"package": result}})["data"]["package"]
@@ -169,7 +225,10 @@ def activity_diff(up: Action, context: Context, data_dict: DataDict) -> dict[str
         return result
     for activity in result["activities"]:
         package = model.Package.get(activity.get("object_id", ""))
-        if package is None or not policy.allows(package):
+        stored = ((activity.get("data") or {}).get("package") or {}).get("resources") or []
+        # every resource of both versions: a grant for some resources does not open the diff
+        if package is None or not policy.allows(package) or not all(
+                policy.allows(package, r.get("id")) for r in stored):
             raise tk.NotAuthorized(access.how_to_get_access(package) if package
                                    else tk._("Not authorized"))
     return result
@@ -494,7 +553,7 @@ def get_actions() -> dict[str, Callable[..., Any]]:
     actions: dict[str, Callable[..., Any]] = {
         f.__name__: f for f in (
             package_show, resource_show, package_search, current_package_list_with_resources,
-            resource_view_list, activity_diff, datastore_search,
+            resource_view_list, resource_search, activity_diff, datastore_search,
             govshare_grant_create, govshare_grant_revoke, govshare_grant_list,
             govshare_request_create, govshare_request_approve, govshare_request_refuse,
             govshare_request_withdraw, govshare_request_show, govshare_request_list,

@@ -6,7 +6,7 @@ from ckan.types import Schema, Validator
 
 
 @validator_args
-def grant_create(not_empty: Validator, ignore_missing: Validator, unicode_safe: Validator,
+def grant_create(not_missing: Validator, not_empty: Validator, ignore_missing: Validator, unicode_safe: Validator,
                  isodate: Validator, package_id_or_name_exists: Validator,
                  list_of_strings: Validator, strip_value: Validator) -> Schema:
     return {
@@ -16,15 +16,15 @@ def grant_create(not_empty: Validator, ignore_missing: Validator, unicode_safe: 
         "resource_ids": [ignore_missing, list_of_strings],
         "valid_from": [not_empty, isodate],
         "valid_until": [not_empty, isodate],
-        "reason": [strip_value, not_empty, unicode_safe],
+        "reason": [not_missing, strip_value, not_empty, unicode_safe],
     }
 
 
 @validator_args
-def grant_revoke(not_empty: Validator, unicode_safe: Validator, strip_value: Validator) -> Schema:
+def grant_revoke(not_missing: Validator, not_empty: Validator, unicode_safe: Validator, strip_value: Validator) -> Schema:
     return {
         "id": [not_empty, unicode_safe],
-        "reason": [strip_value, not_empty, unicode_safe],
+        "reason": [not_missing, strip_value, not_empty, unicode_safe],
     }
 
 
@@ -40,7 +40,7 @@ def grant_list(ignore_missing: Validator, unicode_safe: Validator,
 
 
 @validator_args
-def request_create(not_empty: Validator, ignore_missing: Validator, unicode_safe: Validator,
+def request_create(not_missing: Validator, not_empty: Validator, ignore_missing: Validator, unicode_safe: Validator,
                    isodate: Validator, package_id_or_name_exists: Validator,
                    list_of_strings: Validator, strip_value: Validator,
                    govshare_usage_scope_codes: Validator) -> Schema:
@@ -49,25 +49,25 @@ def request_create(not_empty: Validator, ignore_missing: Validator, unicode_safe
         "requester_org": [ignore_missing, unicode_safe],
         "resource_ids": [ignore_missing, list_of_strings],
         "usage_scope": [not_empty, govshare_usage_scope_codes],
-        "purpose": [strip_value, not_empty, unicode_safe],
-        "basis": [strip_value, not_empty, unicode_safe],
+        "purpose": [not_missing, strip_value, not_empty, unicode_safe],
+        "basis": [not_missing, strip_value, not_empty, unicode_safe],
         "period_start": [not_empty, isodate],
         "period_end": [not_empty, isodate],
-        "contact": [strip_value, not_empty, unicode_safe],
+        "contact": [not_missing, strip_value, not_empty, unicode_safe],
     }
 
 
 @validator_args
-def application_create(not_empty: Validator, ignore_missing: Validator, unicode_safe: Validator,
+def application_create(not_missing: Validator, not_empty: Validator, ignore_missing: Validator, unicode_safe: Validator,
                        isodate: Validator, package_id_or_name_exists: Validator,
                        list_of_strings: Validator, strip_value: Validator,
                        boolean_validator: Validator) -> Schema:
     return {
         "package_id": [not_empty, unicode_safe, package_id_or_name_exists],
         "resource_ids": [ignore_missing, list_of_strings],
-        "purpose": [strip_value, not_empty, unicode_safe],
-        "scenario": [strip_value, not_empty, unicode_safe],
-        "security_measures": [strip_value, not_empty, unicode_safe],
+        "purpose": [not_missing, strip_value, not_empty, unicode_safe],
+        "scenario": [not_missing, strip_value, not_empty, unicode_safe],
+        "security_measures": [not_missing, strip_value, not_empty, unicode_safe],
         "commitment_accepted": [not_empty, boolean_validator],
         "period_end": [not_empty, isodate],
         "contact": [ignore_missing, strip_value, unicode_safe],
@@ -86,8 +86,8 @@ def request_approve(not_empty: Validator, ignore_missing: Validator, unicode_saf
 
 
 @validator_args
-def request_refuse(not_empty: Validator, unicode_safe: Validator, strip_value: Validator) -> Schema:
-    return {"id": [not_empty, unicode_safe], "reason": [strip_value, not_empty, unicode_safe]}
+def request_refuse(not_missing: Validator, not_empty: Validator, unicode_safe: Validator, strip_value: Validator) -> Schema:
+    return {"id": [not_empty, unicode_safe], "reason": [not_missing, strip_value, not_empty, unicode_safe]}
 
 
 @validator_args
@@ -112,18 +112,18 @@ def request_list(ignore_missing: Validator, unicode_safe: Validator,
 
 
 @validator_args
-def case_create(not_empty: Validator, ignore_missing: Validator, unicode_safe: Validator,
+def case_create(not_missing: Validator, not_empty: Validator, ignore_missing: Validator, unicode_safe: Validator,
                 package_id_or_name_exists: Validator, strip_value: Validator) -> Schema:
     return {
         "package_id": [not_empty, unicode_safe, package_id_or_name_exists],
         "request_id": [ignore_missing, unicode_safe],
-        "description": [strip_value, not_empty, unicode_safe],
+        "description": [not_missing, strip_value, not_empty, unicode_safe],
     }
 
 
 @validator_args
-def case_resolve(not_empty: Validator, unicode_safe: Validator, strip_value: Validator) -> Schema:
-    return {"id": [not_empty, unicode_safe], "outcome": [strip_value, not_empty, unicode_safe]}
+def case_resolve(not_missing: Validator, not_empty: Validator, unicode_safe: Validator, strip_value: Validator) -> Schema:
+    return {"id": [not_empty, unicode_safe], "outcome": [not_missing, strip_value, not_empty, unicode_safe]}
 
 
 @validator_args

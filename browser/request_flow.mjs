@@ -1,0 +1,132 @@
+// The share request flow in a real browser (driven by tests/test_browser.py):
+// a department member finds no download on a conditional entry and requests it,
+// the provider's admin approves it from the inbox, the member downloads the file,
+// the provider sees the download in its usage record.
+//
+//   node browser/request_flow.mjs BASE_URL ARTIFACTS_DIR JSON
+//
+// JSON: {"requester": {"name", "password"}, "provider": {"name", "password"},
+//        "entry": {"name", "resource_id"}, "chromium": "/usr/bin/chromium"}
+// Prints one JSON line: {"request_url", "download"} (the downloaded file's text).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const [baseUrl, artifacts, json] = process.argv.slice(2);
+const world = JSON.parse(json);
+fs.mkdirSync(artifacts, { recursive: true });
+
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let step = 0;
+async function shot(page, name) {
+  step += 1;
+  const file = path.join(artifacts, `${String(step).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+async function logIn(page, user, name) {
+  await page.goto(`${baseUrl}/user/login`);
+  await page.fill('#field-login', user.name);
+  await page.fill('#field-password', user.password);
+  await shot(page, `${name}-login`);
+  await Promise.all([page.waitForNavigation(), page.click('form button[type="submit"].btn-primary')]);
+  check(await page.locator('.account.authed').count() === 1, `${user.name} could not log in`);
+}
+
+async function logOut(page) {
+  await Promise.all([page.waitForNavigation(), page.click('form[action*="logout"] button')]);
+}
+
+// Click a download link; the file the browser saves.
+async function download(page, selector) {
+  const [saved] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
+  const file = path.join(artifacts, 'downloaded-' + saved.suggestedFilename());
+  await saved.saveAs(file);
+  return fs.readFileSync(file, 'utf8');
+}
+
+const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'govshare-chromium-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: world.chromium || '/usr/bin/chromium', headless: true, args: ARGS,
+  acceptDownloads: true, viewport: { width: 1280, height: 900 }, locale: 'zh-CN',
+});
+context.setDefaultTimeout(30000);
+const page = context.pages()[0] || await context.newPage();
+const entryUrl = `${baseUrl}/dataset/${world.entry.name}`;
+const resourceUrl = `${entryUrl}/resource/${world.entry.resource_id}`;
+let requestUrl = '';
+let content = '';
+try {
+  // 1. The requesting department's member: no download, a request button.
+  await logIn(page, world.requester, 'requester');
+  await page.goto(resourceUrl);
+  check(await page.locator('a.resource-url-analytics').count() === 0, 'a download link before approval');
+  check(await page.locator('.govshare-no-access').count() > 0, 'no "how to get access" note');
+  await shot(page, 'resource-without-download');
+  await page.goto(entryUrl);
+  await shot(page, 'entry-with-request-button');
+  await Promise.all([page.waitForNavigation(), page.click('a.govshare-request-button')]);
+
+  // 2. The share request form: sent incomplete first, the errors show by the fields.
+  await page.fill('#field-contact', '张三 0392-1234567');
+  await Promise.all([page.waitForNavigation(), page.click('#govshare-request-form button[type="submit"]')]);
+  check(await page.locator('.govshare-usage-scope .error-block').count() === 1, 'no error at the use');
+  check(await page.inputValue('#field-contact') === '张三 0392-1234567', 'the contact was lost');
+  await shot(page, 'request-form-errors');
+  await page.check('input[name="usage_scope"]');
+  await page.fill('#field-purpose', '核验低保对象家庭收入');
+  await page.fill('#field-basis', '《社会救助暂行办法》第十一条');
+  await shot(page, 'request-form');
+  await Promise.all([page.waitForNavigation(), page.click('#govshare-request-form button[type="submit"]')]);
+  check(/\/govshare\/requests\/[0-9a-f-]+$/.test(page.url()), `not on the request page: ${page.url()}`);
+  requestUrl = page.url();
+  check(await page.locator('.alert-success').count() === 1, 'no confirmation message');
+  await shot(page, 'request-submitted');
+  await logOut(page);
+
+  // 3. The provider's admin: the inbox, the request, approve.
+  await logIn(page, world.provider, 'provider');
+  await Promise.all([page.waitForNavigation(), page.click('a.govshare-requests-link')]);
+  const row = page.locator(`tr.govshare-request-row[data-request-id="${requestUrl.split('/').pop()}"]`);
+  check(await row.count() === 1, 'the request is not in the inbox');
+  await shot(page, 'provider-inbox');
+  await Promise.all([page.waitForNavigation(), row.locator('a').first().click()]);
+  await page.fill('#approve-comment', '同意共享，限核验使用');
+  await shot(page, 'provider-request-page');
+  await Promise.all([page.waitForNavigation(), page.click('form.govshare-approve-form button[type="submit"]')]);
+  check(await page.locator('form.govshare-approve-form').count() === 0, 'still undecided');
+  await shot(page, 'provider-approved');
+  await logOut(page);
+
+  // 4. The member again: told, and the file downloads.
+  await logIn(page, world.requester, 'requester-again');
+  await page.goto(`${baseUrl}/govshare/notifications`);
+  check(await page.locator('li.govshare-new').count() >= 1, 'no new notification');
+  await shot(page, 'requester-notifications');
+  await page.goto(resourceUrl);
+  check(await page.locator('a.resource-url-analytics').count() > 0, 'no download link after approval');
+  await shot(page, 'resource-with-download');
+  content = await download(page, 'a.resource-url-analytics');
+  await logOut(page);
+
+  // 5. The provider sees the use of its data.
+  await logIn(page, world.provider, 'provider-again');
+  await page.goto(`${baseUrl}/govshare/usage`);
+  check(await page.locator('table.govshare-usage tbody tr').count() >= 1, 'no usage record');
+  await shot(page, 'provider-usage');
+} catch (error) {
+  await shot(page, 'failure').catch(() => {});
+  console.error(error.stack || String(error));
+  process.exitCode = 1;
+} finally {
+  await context.close();
+  fs.rmSync(profile, { recursive: true, force: true });
+}
+console.log(JSON.stringify({ request_url: requestUrl, download: content }));

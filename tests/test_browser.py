@@ -1,0 +1,138 @@
+"""The share request flow in a real browser: Playwright (browser/, npm) driving Debian's
+chromium against a CKAN server started on the test database.
+
+A department member logs in, finds no download on a conditional entry and files a
+share request; the provider's admin approves it from the inbox; the member logs in
+again and downloads the file. Screenshots of each step: test-artifacts/browser/.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from ckan import model
+from ckan.tests import helpers
+from werkzeug.datastructures import FileStorage
+
+from conftest import create_entry, make_department, make_user
+from ckanext.govshare.model import Grant, Request, Usage
+
+ROOT = Path(__file__).resolve().parent.parent
+BROWSER = ROOT / "browser"
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+CHROMIUM = "/usr/bin/chromium"
+NODE = shutil.which("node")
+PASSWORD = "Govshare-browser-1"
+MARKER = "browser-flow-file-body"
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# The server's address is also the test process's site URL: the index caches
+# dataset dicts whose upload URLs are built from it.
+BASE_URL = f"http://127.0.0.1:{_free_port()}"
+
+pytestmark = [
+    pytest.mark.usefixtures("clean_db", "clean_index"),
+    pytest.mark.ckan_config("ckan.site_url", BASE_URL),
+    pytest.mark.skipif(not NODE, reason="node is not installed (apt-get install nodejs npm)"),
+    pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
+                       reason=f"{CHROMIUM} is not installed (apt-get install chromium)"),
+]
+
+
+def _playwright() -> None:
+    """browser/node_modules from package-lock.json, installed once."""
+    if not (BROWSER / "node_modules" / "playwright-core").is_dir():
+        subprocess.run(["npm", "ci", "--prefix", str(BROWSER)], check=True, capture_output=True)
+
+
+@pytest.fixture
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """`ckan run` on the test database and Solr core (the data must be committed first)."""
+    url, port = BASE_URL, BASE_URL.rsplit(":", 1)[1]
+    ini = os.path.abspath(request.config.getoption("ckan_ini"))
+    ckan = str(Path(sys.executable).with_name("ckan"))
+    log = open(tmp_path / "ckan.log", "wb")
+    process = subprocess.Popen(
+        [ckan, "-c", ini, "run", "-H", "127.0.0.1", "-p", port, "--disable-reloader"],
+        stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env=dict(os.environ, CKAN_SITE_URL=url))
+    try:
+        for _ in range(120):
+            if process.poll() is not None:
+                break
+            try:
+                urllib.request.urlopen(f"{url}/api/3/action/status_show", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("CKAN did not answer in 60 s")
+        if process.poll() is not None:
+            pytest.fail("CKAN did not start:\n" + (tmp_path / "ckan.log").read_text()[-3000:])
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture
+def world(sysadmin_context) -> dict:
+    """A provider with a conditional entry holding an uploaded file, a requesting department."""
+    provider = make_department(name="browser-provider", title="市民政局")
+    requester = make_department(name="browser-requester", title="市人社局")
+    entry = create_entry(sysadmin_context, provider, title="低保对象名册",
+                         share_type="conditional", share_condition="限核验使用",
+                         usage_scope=["data_verification"], open_type="closed")
+    upload = FileStorage(stream=io.BytesIO(f"name,income\n{MARKER},1200\n".encode()),
+                         filename="dibao.csv", content_type="text/csv")
+    resource = helpers.call_action("resource_create", dict(sysadmin_context),
+                                   package_id=entry["id"], name="名册", url="dibao.csv",
+                                   upload=upload)
+    return {
+        "provider": make_user(provider, "admin", password=PASSWORD, fullname="民政局管理员"),
+        "requester": make_user(requester, "member", password=PASSWORD, fullname="人社局经办人"),
+        "entry": {"name": entry["name"], "id": entry["id"], "resource_id": resource["id"]},
+    }
+
+
+def test_request_approve_download(world, server):
+    _playwright()
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    users = {k: {"name": world[k]["name"], "password": PASSWORD} for k in ("requester", "provider")}
+    run = subprocess.run(
+        ["node", str(BROWSER / "request_flow.mjs"), server, str(ARTIFACTS),
+         json.dumps(dict(users, entry=world["entry"], chromium=CHROMIUM))],
+        capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert run.returncode == 0, run.stderr + run.stdout
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert MARKER in result["download"]
+
+    model.Session.remove()
+    request = model.Session.query(Request).one()
+    assert result["request_url"].endswith(f"/govshare/requests/{request.id}")
+    assert request.state == "approved" and request.decided_by == world["provider"]["id"]
+    assert request.requester_user_id == world["requester"]["id"]
+    grant = model.Session.get(Grant, request.grant_id)
+    assert grant.is_active()
+    downloads = [u for u in model.Session.query(Usage) if "download" in u.route]
+    assert [(u.user_id, u.grant_id) for u in downloads] == [(world["requester"]["id"], grant.id)]
+    shots = sorted(p.name for p in ARTIFACTS.glob("*.png"))
+    assert len(shots) >= 10 and not any("failure" in s for s in shots)
