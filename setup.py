@@ -22,7 +22,6 @@ setup(
             "migration/govshare/*.ini",
             "migration/govshare/*.mako",
             "demo/*.yaml",
-            "demo/*.csv",
         ],
         "ckanext.govshare.schemas": ["*.yaml", "*.json"],
     },

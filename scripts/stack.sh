@@ -62,7 +62,7 @@ install_python() {
     want=$(cat "$ROOT/requirements.txt" "$ROOT/requirements-dev.txt" "$ROOT/setup.py" | sha1sum | cut -c1-40)
     if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
         log "pip install (pinned) into .venv/"
-        "$VENV/bin/pip" install -q --upgrade pip
+        "$VENV/bin/pip" install -q --upgrade pip setuptools wheel
         "$VENV/bin/pip" install -q -r "$ROOT/requirements-dev.txt"
         "$VENV/bin/pip" install -q -e "$ROOT"
         echo "$want" >"$stamp"

@@ -34,7 +34,7 @@ with app._wsgi_app.test_request_context():
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("install")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
                     "-q", "-w", str(work / "dist"), str(ROOT)], check=True)
     wheel = next((work / "dist").glob("ckanext_govshare-*.whl"))
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(work / "venv")], check=True)

@@ -12,7 +12,7 @@ def govshare() -> None:
 
 
 @govshare.command("demo-load")
-@click.option("--entries", default=300, show_default=True,
+@click.option("--entries", default=300, show_default=True, type=click.IntRange(min=0),
               help="How many catalog entries to create in all.")
 def demo_load(entries: int) -> None:
     """Load the demo city: departments, theme groups, entries and CSV resources.

@@ -20,7 +20,6 @@ from typing import Any, Callable, Iterator
 
 import click
 import ckan.plugins.toolkit as tk
-import flask
 import yaml
 from ckan import model
 from ckan.lib.search.common import make_connection
@@ -59,7 +58,7 @@ def load(entries: int = 300) -> dict[str, int]:
     """Create whatever of the demo city is missing; count what was created and what was there."""
     city = read_city()
     counts = {"created": 0, "existing": 0}
-    with _request_context(), _one_solr_commit():
+    with _one_solr_commit():
         user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
         tasks = [*_group_tasks(user), *_department_tasks(city, user),
                  *_entry_tasks(city, entries, user)]
@@ -71,14 +70,6 @@ def load(entries: int = 300) -> dict[str, int]:
     click.echo(f"新建 {counts['created']} 项，已存在 {counts['existing']} 项 / "
                f"{counts['created']} created, {counts['existing']} already there")
     return counts
-
-
-def _request_context() -> contextlib.AbstractContextManager[Any]:
-    """CKAN runs CLI commands outside a request, but the catalog validators
-    look up the user's language in one (as ``ckan user add`` does, make one)."""
-    if flask.has_request_context():
-        return contextlib.nullcontext()
-    return click.get_current_context().meta["flask_app"].test_request_context()
 
 
 @contextlib.contextmanager

@@ -143,10 +143,10 @@ def govshare_resource_code(field: dict[str, Any], schema: dict[str, Any]):
                 "{label} must start with {digit} for {value}"
             ).format(label=label, digit=expected,
                      value=catalog.choice_label("resource_class", resource_class)))
+        # Deleted entries keep their code (and the name made from it) until purged.
         taken = (
             model.Session.query(model.Package.name)
-            .filter(model.Package.extras["resource_code"].astext == code,
-                    model.Package.state != "deleted")
+            .filter(model.Package.extras["resource_code"].astext == code)
         )
         own_id = _current_package_id(data, context)
         if own_id:
