@@ -30,6 +30,7 @@ import importlib.util
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -233,9 +234,10 @@ def per_grant_fq(org_name: str) -> list[dict[str, Any]]:
         try:
             make_connection().search(q="*:*", fq=fq, rows=0)
             error = None
-        except pysolr.SolrError as e:
+        except pysolr.SolrError as e:  # Solr quotes the whole filter back: keep its verdict
             text = str(e)
-            error = next((line.strip() for line in text.splitlines() if "clause" in line.lower()), text)
+            status = re.search(r"HTTP \d+", text)
+            error = f"{status.group(0) if status else 'error'}: {text.rsplit(':', 1)[-1].strip(' ]')}"
         out.append({"design": design, "labels": len(labels), "fq_chars": len(fq),
                     "error": error[:200] if error else None})
     return out

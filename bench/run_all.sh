@@ -13,6 +13,7 @@
 #             Redis databases 10 and 11, .stack/bench-labels-{stock,govshare}.ini
 #   workflow  database and core bench_workflow (+ _datastore db), Redis database 12 (emptied:
 #             the escalation job queues thousands of emails), .stack/bench-workflow.ini
+# shellcheck disable=SC2119,SC2120  # run_labels/run_workflow get their arguments via "run_$name" "$@"
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,6 +25,7 @@ source <(sed '/^bash "\$ROOT\/scripts\/stack.sh" services$/,$d' "$HERE/run.sh")
 ROOT="$(cd "$HERE/.." && pwd)"  # what run.sh computed from its own path
 STACK="$ROOT/.stack"
 PY="$ROOT/.venv/bin/python"
+# shellcheck disable=SC2034  # used by run.sh's helpers
 CKAN="$ROOT/.venv/bin/ckan"
 for helper in log fresh_db fresh_datastore_db empty_core write_ini migrate; do
     declare -F "$helper" >/dev/null || { echo "bench/run.sh no longer defines $helper(); update $0" >&2; exit 1; }

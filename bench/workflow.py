@@ -127,8 +127,8 @@ def make_requests(site: dict[str, Any], n: int, seed: int) -> tuple[list[tuple],
     authorized = [e for e in entries if e["authorized"]]
     reply_days = tk.config.get("govshare.request.reply_working_days")
     commitment = tk.config.get("govshare.application.commitment_text")
-    now = datetime.datetime.utcnow().replace(microsecond=0)
-    today = now.date()
+    today = datetime.date.today()
+    now = datetime.datetime.combine(today, datetime.time())  # the same rows all day long
     deadlines: dict[datetime.date, datetime.date] = {}
     requests, audits = [], []
     for i in range(n):

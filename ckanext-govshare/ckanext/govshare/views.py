@@ -1,14 +1,17 @@
-"""Page-level guards: the sharing site closed to the public, data routes closed
-to users without the right to the data (403 with how to get access)."""
+"""Pages: the guards (the sharing site closed to the public, data routes closed to
+users without the right to the data: 403 with how to get access) and the
+workflow pages (share requests and applications)."""
 from __future__ import annotations
 
-from typing import Any, Optional
+import functools
+from typing import Any, Callable, Optional
 
 import ckan.plugins.toolkit as tk
 from ckan import model
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
-from ckanext.govshare import access, usage
+from ckanext.govshare import access, pages, usage
+from ckanext.govshare.helpers import govshare_how_to_get_access
 
 __all__ = ["govshare"]
 
@@ -90,14 +93,6 @@ def guard() -> Optional[Any]:
 # ------------------------------------------------------------------ workflow pages
 # Share requests and applications (requirements §4.1-§4.2): the pages call the
 # actions with the user's context; pages.py reads the forms and names things.
-
-import functools  # noqa: E402
-from typing import Callable  # noqa: E402
-
-from flask import Response  # noqa: E402
-
-from ckanext.govshare import pages  # noqa: E402
-from ckanext.govshare.helpers import govshare_how_to_get_access  # noqa: E402
 
 
 def _logged_in(view: Callable[..., Any]) -> Callable[..., Any]:
