@@ -11,4 +11,4 @@ stop:  ## stop exactly what run/test started
 	bash scripts/stack.sh stop
 
 bench: ## stock CKAN and govshare side by side on the same data (bench/search.py)
-	bash bench/run.sh $(ARGS)
+	bash bench/run_all.sh $(ARGS)

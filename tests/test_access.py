@@ -460,7 +460,7 @@ class _Lists:
         self.certain = {e.name for e in world.entries if self.rules[e.id][0] is True}
         self.unspecified = {e.name for e in world.entries if self.rules[e.id][0] is None}
         self.invisible = [e for e in world.entries if self.rules[e.id][0] is False]
-        self.no_data = [e for e in world.entries if self.rules[e.id][1] is not True]
+        self.no_data = [e for e in world.entries if self.rules[e.id][1] is False]
         self.problems: list[str] = []
 
     def fail(self, route: str, message: str) -> None:
