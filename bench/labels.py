@@ -427,8 +427,8 @@ def print_table(res: dict[str, Any], args: argparse.Namespace, wall: float) -> N
 labels of A: {', '.join(a['labels'])}
 label filter sent for A: {a['fq']}
 label filter sent for B: {b['fq']}
-  A and B differ only by their department's id: the labels come from departments, never from
-  grants, so the filter has the same {len(a['labels'])} clauses with 0 or {a['grants']} grants. Grants count
+  A's and B's differ only by ids (the user's, the department's): labels come from departments,
+  never from grants, so the filter has the same {len(a['labels'])} clauses with 0 or {a['grants']} grants. Grants count
   after Solr, in one indexed query per page (package_id IN page AND grantee) and per package_show.
   For comparison, designs that govshare does not use, sent for A to the same Solr core:""")
     for design in g["per_grant"]:

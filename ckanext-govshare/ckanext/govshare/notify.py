@@ -8,27 +8,45 @@ from typing import Iterable, Optional
 
 import ckan.plugins.toolkit as tk
 from ckan import model
+from ckan.lib import jobs
+from sqlalchemy import insert
 
 from ckanext.govshare.model import Notification
 
 log = logging.getLogger(__name__)
 _QUEUED = "govshare_emails"
 
+Message = tuple[Iterable[Optional[model.User]], str, str, Optional[str]]
+
 
 def tell(users: Iterable[Optional[model.User]], subject: str, body: str,
          link: Optional[str] = None) -> None:
     """Record a notification for each user; the email is queued by send_queued() after commit."""
-    for user in {u.id: u for u in users if u is not None}.values():
-        note = Notification(user_id=user.id, subject=subject, body=body, link=link)
-        model.Session.add(note)
-        model.Session.flush()
-        model.Session.info.setdefault(_QUEUED, []).append(note.id)
+    tell_many([(users, subject, body, link)])
+
+
+def tell_many(messages: Iterable[Message]) -> None:
+    """Notifications (users, subject, body, link) in one INSERT, however many: the deadline
+    job tells thousands at once."""
+    rows = [{"user_id": user_id, "subject": subject, "body": body, "link": link}
+            for users, subject, body, link in messages
+            for user_id in dict.fromkeys(u.id for u in users if u is not None)]
+    if rows:
+        ids = model.Session.scalars(insert(Notification).returning(Notification.id), rows).all()
+        model.Session.info.setdefault(_QUEUED, []).extend(ids)
 
 
 def send_queued() -> None:
-    """Enqueue the emails of the notifications committed just before."""
-    for note_id in model.Session.info.pop(_QUEUED, []):
-        tk.enqueue_job(send_email, [note_id], title=f"govshare email {note_id}")
+    """Enqueue the emails of the notifications committed just before: one RQ job each, as
+    tk.enqueue_job makes them, written to Redis in one round trip."""
+    note_ids = model.Session.info.pop(_QUEUED, [])
+    if not note_ids:
+        return
+    queue = jobs.get_queue()
+    timeout = tk.config.get("ckan.jobs.timeout")
+    queue.enqueue_many([queue.prepare_data(send_email, [note_id], timeout=timeout,
+                                           meta={"title": f"govshare email {note_id}"})
+                        for note_id in note_ids])
 
 
 def send_email(note_id: int) -> None:

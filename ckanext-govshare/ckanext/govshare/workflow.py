@@ -11,6 +11,7 @@ from typing import Any, Iterable, Optional
 
 import ckan.plugins.toolkit as tk
 from ckan import model
+from sqlalchemy import insert, update
 
 from ckanext.govshare import access, notify, workdays
 from ckanext.govshare import schema as catalog
@@ -283,36 +284,59 @@ def precheck(user: model.User, request: Request) -> Request:
 
 def remind_and_escalate(today: Optional[datetime.date] = None) -> dict[str, int]:
     """The scheduled job: remind providers near the deadline; send overdue requests
-    to the data authority's queue. Each request is reminded and escalated once."""
+    to the data authority's queue. Each request is reminded and escalated once.
+
+    Set-based, so that its cost does not grow with a statement per request: one UPDATE ...
+    RETURNING marks the requests of each kind (a request decided meanwhile is left alone),
+    then their audit records and notifications are inserted in bulk."""
     today = today or datetime.date.today()
     before = tk.config.get("govshare.request.remind_before_days")
-    reminded = escalated = 0
-    due = (model.Session.query(Request)
-           .filter(Request.state == PENDING, Request.reminded.is_(False),
-                   Request.deadline >= today)
-           .order_by(Request.deadline))
-    for request in due:
-        if workdays.working_days_between(today, request.deadline) > before:
-            break
-        request.reminded = True
-        audit("request", request.id, "remind", None, PENDING, PENDING)
-        notify.tell(deciders(request), tk._("A request is due on {deadline}").format(
-            deadline=request.deadline), tk._("Please decide the request before its deadline."),
-            link=f"/govshare/requests/{request.id}")
-        reminded += 1
-    overdue = model.Session.query(Request).filter(
-        Request.state == PENDING, Request.escalated.is_(False), Request.deadline < today)
-    authority = authority_users()
-    for request in overdue:
-        request.escalated = True
-        audit("request", request.id, "escalate", None, PENDING, PENDING)
-        notify.tell(authority, tk._("A request is overdue"), tk._(
+    # Deadlines at most `before` working days away: up to the (before + 1)-th working day.
+    remind_until = workdays.add_working_days(today, before + 1)
+    due = model.Session.execute(
+        update(Request)
+        .where(Request.state == PENDING, Request.reminded.is_(False),
+               Request.deadline >= today, Request.deadline < remind_until)
+        .values(reminded=True)
+        .returning(Request.id, Request.provider_org_id, Request.deadline)
+        .execution_options(synchronize_session="fetch")).all()
+    overdue = model.Session.execute(
+        update(Request)
+        .where(Request.state == PENDING, Request.escalated.is_(False), Request.deadline < today)
+        .values(escalated=True)
+        .returning(Request.id, Request.deadline)
+        .execution_options(synchronize_session="fetch")).all()
+
+    audits: list[dict[str, Any]] = []
+    messages: list[notify.Message] = []
+    provider_deciders: dict[str, list[model.User]] = {}
+    for request_id, org_id, deadline in due:
+        if org_id not in provider_deciders:
+            provider_deciders[org_id] = _members(org_id, decider_capacities())
+        audits.append(_audit_row("request", request_id, "remind", PENDING, PENDING))
+        messages.append((provider_deciders[org_id],
+                         tk._("A request is due on {deadline}").format(deadline=deadline),
+                         tk._("Please decide the request before its deadline."),
+                         f"/govshare/requests/{request_id}"))
+    authority = authority_users() if overdue else []
+    for request_id, deadline in overdue:
+        audits.append(_audit_row("request", request_id, "escalate", PENDING, PENDING))
+        messages.append((authority, tk._("A request is overdue"), tk._(
             "The provider did not answer by {deadline}; the request is in your queue.").format(
-            deadline=request.deadline), link=f"/govshare/requests/{request.id}")
-        escalated += 1
+            deadline=deadline), f"/govshare/requests/{request_id}"))
+    if audits:
+        model.Session.execute(insert(Audit), audits)
+    notify.tell_many(messages)
     model.Session.commit()
     notify.send_queued()
-    return {"reminded": reminded, "escalated": escalated}
+    return {"reminded": len(due), "escalated": len(overdue)}
+
+
+def _audit_row(object_type: str, object_id: str, action: str, from_state: Optional[str],
+               to_state: Optional[str]) -> dict[str, Any]:
+    """What audit() records for a transition made by the system (no user, no detail)."""
+    return {"object_type": object_type, "object_id": object_id, "action": action,
+            "from_state": from_state, "to_state": to_state, "user_id": None, "detail": None}
 
 
 # ------------------------------------------------------------------ cases
