@@ -21,10 +21,10 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 from ckan.tests import helpers
 
-from access_fixtures import (
+from access_fixtures import (  # noqa: F401 (site_world: a fixture used by name)
     ANONYMOUS, AUTHORITY, CITIZEN, COMBINATIONS, COMBINED, DEPARTMENT_KINDS, EXPIRED_DEPT,
     GRANTED_CITIZEN, GRANTED_DEPT, OPEN, OTHER_DEPT, PROVIDER, SHARING, SYSADMIN, USER_KINDS,
-    Entry, World, expire, grant, site_world, today, upload,
+    Entry, World, expire, site_world, today,
 )
 
 # ------------------------------------------------------------------ the rules
@@ -503,6 +503,7 @@ class _Lists:
             self.check_organization()
             self.check_lists()
             self.check_catalog()
+            self.check_feeds()
             self.check_activity()
         return self.problems
 
@@ -516,10 +517,15 @@ class _Lists:
                 self.fail(action, f"expected 403 JSON, got {response.status_code}")
             self.no_invisible(action, response.body)
         for url in ("/dataset/", "/organization/", "/organization/provider-dept", "/catalog.ttl",
-                    "/", "/group/", "/dashboard/"):
+                    "/", "/group/", "/dashboard/", "/feeds/dataset.atom",
+                    f"/dataset/{self.world.entries[0].id}.rdf"):
             response = self.get(url)
             if not to_login(response):
                 self.fail(url, f"expected a redirect to the login page, got {response.status_code}")
+        response = self.get("/api/2/util/dataset/autocomplete?incomplete=matrix")
+        if response.status_code != 403:
+            self.fail("/api/2/util/dataset/autocomplete", f"expected 403, got {response.status_code}")
+        self.no_invisible("/api/2/util/dataset/autocomplete", response.body)
 
     def check_search(self) -> None:
         response = self.search(q="*:*")
@@ -629,6 +635,15 @@ class _Lists:
                     response.json["result"]["count"]:
                 self.fail("resource_search url:", f"finds {entry.code} by its URL")
             self.no_leak("resource_search url:", response.body)
+        for url in ("/api/2/util/dataset/autocomplete?incomplete=matrix",
+                    "/api/util/dataset/autocomplete?incomplete=%E8%AE%BF%E9%97%AE"):
+            response = self.get(url)
+            if response.status_code != 200:
+                self.fail(url, f"expected 200, got {response.status_code}")
+            self.no_invisible(url, response.body)
+        response = self.api("package_autocomplete", q="matrix", limit=20)
+        self.names_ok("package_autocomplete", {p["name"] for p in result(response)},
+                      complete=False)
         response = self.api("resource_search", query="name:外部链接")
         self.no_leak("resource_search name:", response.body)
         self.no_invisible("resource_search name:", response.body)
@@ -646,6 +661,15 @@ class _Lists:
             if self.rules[entry.id][1] is True and entry.new_url not in response.body:
                 self.fail("DCAT /catalog.ttl", f"{entry.code}'s URL missing for a user with the data")
 
+    def check_feeds(self) -> None:
+        for url in ("/feeds/dataset.atom", "/feeds/organization/provider-dept.atom",
+                    "/feeds/custom.atom?q=*:*"):
+            response = self.get(url)
+            if response.status_code != 200:
+                self.fail(url, f"expected 200, got {response.status_code}")
+            self.no_leak(url, response.body)
+            self.no_invisible(url, response.body)
+
     def check_activity(self) -> None:
         for action, params in (
                 ("recently_changed_packages_activity_list", {"limit": 100}),
@@ -659,7 +683,7 @@ class _Lists:
             elif not (response.status_code == 403 and
                       (self.kind == ANONYMOUS or action == "user_activity_list")):
                 self.fail(action, f"unexpected {response.status_code}")
-        for url in ("/dashboard/", f"/organization/activity/provider-dept",
+        for url in ("/dashboard/", "/organization/activity/provider-dept",
                     f"/user/activity/{self.world.sysadmin}"):
             response = self.get(url)
             if response.status_code == 200:

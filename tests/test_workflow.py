@@ -271,6 +271,12 @@ def test_request_list_filters_and_visibility(world, sysadmin_context):
     assert call(world["provider_admin"], "govshare_request_list",
                 package_id=second["name"])["count"] == 1
     assert call(world["provider_admin"], "govshare_request_list", overdue=True)["count"] == 0
+    # the inbox: what each user may decide now
+    assert call(world["provider_admin"], "govshare_request_list", decidable=True)["count"] == 2
+    assert call(world["provider_editor"], "govshare_request_list", decidable=True)["count"] == 0
+    assert call(world["authority"], "govshare_request_list", decidable=True)["count"] == 0
+    with freeze_time(datetime.date.today() + datetime.timedelta(days=40)):
+        assert call(world["authority"], "govshare_request_list", decidable=True)["count"] == 2
 
 
 # ------------------------------------------------------------------ time

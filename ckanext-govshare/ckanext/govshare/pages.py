@@ -21,7 +21,6 @@ from ckanext.govshare.model import Notification
 
 PER_PAGE = 20
 # Pending requests are few; the inbox reads them all to keep those the user may decide.
-INBOX_READ_LIMIT = 1000
 INBOX, DEPARTMENT, OVERDUE, ALL = "inbox", "department", "overdue", "all"
 DECISIONS = ("approve", "refuse", "withdraw", "precheck")
 CSV_BOM = "\ufeff"
@@ -254,11 +253,10 @@ def kinds() -> list[str]:
 
 
 def _inbox(kind: str, offset: int) -> tuple[int, list[dict[str, Any]]]:
-    """Pending requests the user may act on now, soonest deadline first."""
-    pending = tk.get_action("govshare_request_list")(context(), {
-        "kind": kind, "state": workflow.PENDING, "limit": INBOX_READ_LIMIT})["results"]
-    mine = [r for r in pending if set(decisions_allowed(r)) - {"withdraw"}]
-    return len(mine), mine[offset:offset + PER_PAGE]
+    """Pending requests the user may decide now, soonest deadline first."""
+    result = tk.get_action("govshare_request_list")(context(), {
+        "kind": kind, "decidable": True, "limit": PER_PAGE, "offset": offset})
+    return result["count"], result["results"]
 
 
 def request_page(tab: str, kind: str, department: Optional[str], page: int,
@@ -294,9 +292,9 @@ def working_days_left(deadline: str | datetime.date) -> int:
 # ------------------------------------------------------------------ usage
 
 def _route_label(route: str) -> str:
-    if "download" in route or route == "datastore.dump":
+    if route == "download":
         return tk._("Download")
-    if route.endswith(".view"):
+    if route == "view":
         return tk._("Preview")
     return tk._("API: {action}").format(action=route)
 

@@ -67,6 +67,23 @@ def may_decide(user: Optional[model.User], request: Request) -> bool:
     return request.is_overdue() and access.is_authority(user)
 
 
+def decidable_clause(user: model.User) -> Any:
+    """For lists, the requests waiting for this user: pending ones they may decide now,
+    and for the authority also the applications waiting for its completeness check."""
+    pending = Request.state == PENDING
+    if access.is_sysadmin(user):
+        return pending
+    orgs = (model.Session.query(model.Member.group_id)
+            .filter(model.Member.table_name == "user", model.Member.table_id == user.id,
+                    model.Member.state == "active",
+                    model.Member.capacity.in_(decider_capacities())))
+    awaiting_precheck = (Request.kind == OPEN) & Request.prechecked.is_(False)
+    clause = Request.provider_org_id.in_(orgs.scalar_subquery()) & ~awaiting_precheck
+    if access.is_authority(user):
+        clause = clause | (Request.deadline < datetime.date.today()) | awaiting_precheck
+    return pending & clause
+
+
 def may_see(user: Optional[model.User], request: Request) -> bool:
     if user is None:
         return False

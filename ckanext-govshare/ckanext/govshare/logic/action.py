@@ -445,7 +445,8 @@ def govshare_request_list(context: Context, data_dict: DataDict) -> dict[str, An
 
     :param kind: share (default) or open; :param state; :param department: a
     department (provider or requester); :param package_id; :param overdue;
-    :param escalated: bool filters; :param limit (default 50), offset
+    :param escalated: bool filters; :param decidable: only pending requests the
+    caller may decide now (their inbox); :param limit (default 50), offset
     """
     tk.check_access("govshare_request_list", context, data_dict)
     data = _validated(data_dict, schema.request_list(), context)
@@ -470,6 +471,8 @@ def govshare_request_list(context: Context, data_dict: DataDict) -> dict[str, An
         query = query.filter(overdue if data["overdue"] else ~overdue)
     if "escalated" in data:
         query = query.filter(Request.escalated.is_(data["escalated"]))
+    if data.get("decidable"):
+        query = query.filter(workflow.decidable_clause(me))
     total = query.count()
     rows = (query.order_by(Request.deadline, Request.created)
             .offset(data.get("offset", 0)).limit(data.get("limit", 50)))

@@ -106,6 +106,7 @@ def request_list(ignore_missing: Validator, unicode_safe: Validator,
         "package_id": [ignore_missing, unicode_safe],
         "overdue": [ignore_missing, boolean_validator],
         "escalated": [ignore_missing, boolean_validator],
+        "decidable": [ignore_missing, boolean_validator],
         "limit": [ignore_missing, int_validator, natural_number_validator],
         "offset": [ignore_missing, int_validator, natural_number_validator],
     }
