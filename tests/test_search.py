@@ -79,6 +79,8 @@ def test_facets_count_catalog_fields(catalog):
     assert facets["share_type"] == {"unconditional": 6}
     assert facets["format_class"] == {"document": 5, "spreadsheet": 1}
     assert sum(facets["organization"].values()) == 6
+    labels = {i["name"]: i["display_name"] for i in result["search_facets"]["share_type"]["items"]}
+    assert labels == {"unconditional": "无条件共享"}
 
 
 def test_facet_filter_narrows_results(sysadmin_context, department):

@@ -56,3 +56,13 @@ def before_dataset_search(search_params: dict[str, Any]) -> dict[str, Any]:
     """
     search_params.setdefault("include_private", True)
     return search_params
+
+
+def after_dataset_search(search_results: dict[str, Any]) -> dict[str, Any]:
+    """Facet values of coded fields show their labels (共享类型 conditional → 有条件共享)."""
+    coded = {f["field_name"] for f in catalog.facet_fields() if f.get("choices")}
+    for name, facet in (search_results.get("search_facets") or {}).items():
+        if name in coded:
+            for item in facet["items"]:
+                item["display_name"] = catalog.choice_label(name, item["name"])
+    return search_results
