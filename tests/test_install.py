@@ -56,6 +56,10 @@ def test_wheel_carries_schemas_templates_and_translations(installed):
     assert (package / "schemas" / "organization.yaml").is_file()
     assert (package / "i18n" / "zh_Hans_CN" / "LC_MESSAGES" / "ckanext-govshare.mo").is_file()
     assert (package / "demo" / "city.yaml").is_file()
+    assert (package / "config_declaration.yaml").is_file()
+    assert (package / "templates" / "govshare" / "request_form.html").is_file()
+    assert (package / "public" / "govshare.css").is_file()
+    assert (package / "migration" / "govshare" / "versions" / "0001_grants.py").is_file()
 
 
 def test_installed_copy_runs_in_ckan(venv, installed):
