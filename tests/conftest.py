@@ -5,8 +5,8 @@ Tests run against the real PostgreSQL, Solr and Redis that `make test` starts
 """
 from __future__ import annotations
 
-import datetime
 import itertools
+import threading
 from typing import Any
 
 import pytest
@@ -95,4 +95,40 @@ def as_user(user: dict[str, Any] | None) -> dict[str, Any]:
     return {"user": user["name"] if user else "", "ignore_auth": False}
 
 
-__all__ = ["uscc", "make_department", "entry_data", "create_entry", "make_user", "as_user"]
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on the port of smtp.server (localhost:2525 in config/test.ini)
+    that keeps what it gets."""
+    import asyncore
+    import smtpd
+
+    from ckan.plugins import toolkit as tk
+    port = int(tk.config.get("smtp.server").rpartition(":")[2] or 25)
+
+    class Sink(smtpd.SMTPServer):
+        received: list[tuple[list[str], bytes]] = []
+
+        def process_message(self, peer, mailfrom, rcpttos, data, **kwargs):
+            self.received.append((rcpttos, data))
+
+    server = Sink(("127.0.0.1", port), None, decode_data=False)
+    thread = threading.Thread(target=asyncore.loop, kwargs={"timeout": 0.1}, daemon=True)
+    thread.start()
+    yield server
+    server.close()
+    thread.join(5)
+
+
+def run_jobs() -> int:
+    from ckan.lib import jobs
+    queue = jobs.get_queue()
+    done = 0
+    for job in queue.jobs:
+        job.perform()
+        job.delete()
+        done += 1
+    return done
+
+
+__all__ = ["uscc", "make_department", "entry_data", "create_entry", "make_user", "as_user",
+           "run_jobs"]

@@ -8,7 +8,7 @@ from ckan import model
 from ckan.plugins import toolkit as tk
 from ckan.tests import helpers
 
-from conftest import create_entry, entry_data, make_department
+from conftest import create_entry, make_department
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 

@@ -11,7 +11,7 @@ from ckan.plugins import toolkit as tk
 from ckan.tests import factories, helpers
 from freezegun import freeze_time
 
-from conftest import as_user, create_entry, make_department, make_user
+from conftest import as_user, create_entry, make_department, make_user, run_jobs
 from ckanext.govshare import workdays
 from ckanext.govshare.model import Audit, Grant, Notification, Request, Usage
 
@@ -428,37 +428,6 @@ def test_authority_precheck_comes_first(open_entry):
 
 
 # ------------------------------------------------------------------ email and downloads
-
-@pytest.fixture
-def smtp_server():
-    """A real SMTP server on 127.0.0.1:2525 (config/test.ini's smtp.server) that keeps what it gets."""
-    import asyncore
-    import smtpd
-
-    class Sink(smtpd.SMTPServer):
-        received: list[tuple[list[str], bytes]] = []
-
-        def process_message(self, peer, mailfrom, rcpttos, data, **kwargs):
-            self.received.append((rcpttos, data))
-
-    server = Sink(("127.0.0.1", 2525), None, decode_data=False)
-    thread = threading.Thread(target=asyncore.loop, kwargs={"timeout": 0.1}, daemon=True)
-    thread.start()
-    yield server
-    server.close()
-    thread.join(5)
-
-
-def run_jobs() -> int:
-    from ckan.lib import jobs
-    queue = jobs.get_queue()
-    done = 0
-    for job in queue.jobs:
-        job.perform()
-        job.delete()
-        done += 1
-    return done
-
 
 @pytest.mark.usefixtures("clean_queues")
 def test_decision_is_emailed_to_the_requester(world, smtp_server):

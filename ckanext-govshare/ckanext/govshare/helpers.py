@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from ckanext.govshare import access, pages, schema, workflow
+from ckanext.govshare import access, pages, registration, schema, workflow
 
 __all__ = ["govshare_how_to_get_access", "govshare_request_kind", "govshare_state_label",
            "govshare_working_days_left", "govshare_choice_label", "govshare_unread_count",
-           "govshare_pending_request"]
+           "govshare_pending_request", "govshare_applicant_types"]
 
 
 def govshare_how_to_get_access(package: dict[str, Any]) -> str:
@@ -44,3 +44,8 @@ def govshare_choice_label(field_name: str, value: str) -> str:
 def govshare_unread_count() -> int:
     """The current user's unseen notifications, for the header badge."""
     return pages.unread_count(pages.current_user())
+
+
+def govshare_applicant_types() -> list[dict[str, str]]:
+    """The register form's applicant types (person, company), as form.select options."""
+    return [{"value": value, "text": text} for value, text in registration.applicant_types()]

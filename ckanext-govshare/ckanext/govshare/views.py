@@ -8,7 +8,7 @@ from typing import Any, Callable, Optional
 
 import ckan.plugins.toolkit as tk
 from ckan import model
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 
 from ckanext.govshare import access, pages, usage
 from ckanext.govshare.helpers import govshare_how_to_get_access
@@ -251,3 +251,24 @@ def notifications() -> Any:
     """The user's notifications, newest first; showing them marks them seen."""
     user = pages.current_user()
     return tk.render("govshare/notifications.html", {"notes": pages.notifications(user)})
+
+
+@govshare.route("/govshare/confirm/<token>")
+def registration_confirm(token: str) -> Any:
+    """The link of the registration email: activates the pending account, then to login."""
+    from ckanext.govshare import registration
+    problem = registration.confirm(token)
+    if problem:
+        tk.h.flash_error(problem)
+    else:
+        tk.h.flash_success(tk._("Your email address is confirmed: you can log in now."))
+    return tk.redirect_to("user.login")
+
+
+@govshare.after_app_request
+def _registered_to_login(response: Response) -> Response:
+    """After a self-registration CKAN sends the new user to their dashboard; the account is
+    pending (not logged in), so to the login page instead, with the check-your-email message."""
+    if getattr(g, "govshare_registered_pending", False) and response.status_code in (302, 303):
+        response.location = tk.url_for("user.login")
+    return response

@@ -14,7 +14,7 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 from ckan.types import Action, Context, DataDict
 
-from ckanext.govshare import access, usage, workflow
+from ckanext.govshare import access, registration, usage, workflow
 from ckanext.govshare.logic import schema
 from ckanext.govshare.model import Audit, Case, Grant, Request, Usage
 
@@ -552,6 +552,34 @@ def govshare_remind_and_escalate(context: Context, data_dict: DataDict) -> dict[
     return workflow.remind_and_escalate()
 
 
+# ------------------------------------------------------------ self-registration
+
+@tk.chained_action
+def user_create(up: Action, context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """On the register page: the applicant's type (and a company's name and 统一社会信用代码)
+    are validated with CKAN's fields, and the account waits, pending, for its email to be
+    confirmed. Users created any other way are untouched."""
+    if not registration.is_self_registration():
+        return up(context, data_dict)
+    extras, errors = registration.validate(data_dict)
+    context["defer_commit"] = True
+    try:
+        # the form keeps data_dict to show again on errors, with the applicant's fields
+        result = up(context, {k: v for k, v in data_dict.items()
+                              if k not in registration.FIELDS})
+    except tk.ValidationError as error:
+        if not errors:
+            raise
+        raise tk.ValidationError({**error.error_dict, **errors}, error_summary={
+            **error.error_summary, **registration.error_summary(errors)})
+    if errors:
+        model.Session.rollback()
+        raise tk.ValidationError(errors, error_summary=registration.error_summary(errors))
+    registration.complete(context["user_obj"], extras)
+    result["state"] = model.State.PENDING
+    return result
+
+
 def get_actions() -> dict[str, Callable[..., Any]]:
     actions: dict[str, Callable[..., Any]] = {
         f.__name__: f for f in (
@@ -563,7 +591,7 @@ def get_actions() -> dict[str, Callable[..., Any]]:
             govshare_application_create, govshare_application_approve,
             govshare_application_refuse, govshare_application_precheck,
             govshare_case_create, govshare_case_resolve, govshare_case_list,
-            govshare_usage_list, govshare_remind_and_escalate)
+            govshare_usage_list, govshare_remind_and_escalate, user_create)
     }
     actions.update({name: _redacting_activities(name) for name in ACTIVITY_ACTIONS})
     return actions
