@@ -63,19 +63,14 @@ def resource_view_show(next_auth: AuthFunction, context: Context, data_dict: Dat
 @tk.chained_auth_function
 @tk.auth_allow_anonymous_access
 def datastore_search(next_auth: AuthFunction, context: Context, data_dict: DataDict) -> AuthResult:
+    """DataStore rows (and a table's description) are the data itself."""
     result = next_auth(context, data_dict)
     if not result["success"]:
         return result
     return _resource_data(context, data_dict.get("resource_id") or data_dict.get("id"))
 
 
-@tk.chained_auth_function
-@tk.auth_allow_anonymous_access
-def datastore_info(next_auth: AuthFunction, context: Context, data_dict: DataDict) -> AuthResult:
-    result = next_auth(context, data_dict)
-    if not result["success"]:
-        return result
-    return _resource_data(context, data_dict.get("resource_id") or data_dict.get("id"))
+datastore_info = datastore_search
 
 
 @tk.chained_auth_function
