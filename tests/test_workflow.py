@@ -236,6 +236,10 @@ def test_revoked_grant_ends_access(world):
     approved = call(world["provider_admin"], "govshare_request_approve", id=request["id"])
     call(world["provider_admin"], "govshare_grant_revoke", id=approved["grant_id"], reason="滥用")
     assert urls(world["applicant"], world["entry"]) == ["", ""]
+    trail = [(a.action, a.from_state, a.to_state, a.user_id) for a in model.Session.query(Audit)
+             .filter(Audit.object_type == "grant").order_by(Audit.id)]
+    assert trail == [("create", None, "active", world["provider_admin"]["id"]),
+                     ("revoke", "active", "revoked", world["provider_admin"]["id"])]
 
 
 def test_grants_expire_by_themselves(world):

@@ -302,6 +302,9 @@ def govshare_grant_create(context: Context, data_dict: DataDict) -> dict[str, An
                   valid_from=data["valid_from"].date(), valid_until=data["valid_until"].date(),
                   reason=data["reason"], granted_by=access.context_user(context).id)
     model.Session.add(grant)
+    model.Session.flush()
+    workflow.audit("grant", grant.id, "create", access.context_user(context), None, "active",
+                   reason=grant.reason)
     model.Session.commit()
     return grant.as_dict()
 
@@ -321,6 +324,8 @@ def govshare_grant_revoke(context: Context, data_dict: DataDict) -> dict[str, An
     grant.revoked = datetime.datetime.utcnow()
     grant.revoked_by = access.context_user(context).id
     grant.revoke_reason = data["reason"]
+    workflow.audit("grant", grant.id, "revoke", access.context_user(context), "active", "revoked",
+                   reason=grant.revoke_reason)
     model.Session.commit()
     return grant.as_dict()
 
