@@ -75,8 +75,10 @@ def _user(user: model.User | str | None) -> Optional[model.User]:
     return user
 
 
-def department_ids(user: model.User | str | None) -> set[str]:
-    """The organizations the user is an active member of, in any capacity."""
+def department_ids(user: model.User | str | None,
+                   capacities: Optional[Iterable[str]] = None) -> set[str]:
+    """The organizations the user is an active member of, in any capacity or in
+    one of ``capacities``."""
     user_obj = _user(user)
     if user_obj is None:
         return set()
@@ -85,6 +87,8 @@ def department_ids(user: model.User | str | None) -> set[str]:
             .filter(model.Member.table_name == "user", model.Member.table_id == user_obj.id,
                     model.Member.state == "active", model.Group.state == "active",
                     model.Group.is_organization.is_(True)))
+    if capacities is not None:
+        rows = rows.filter(model.Member.capacity.in_(list(capacities)))
     return {row.group_id for row in rows}
 
 

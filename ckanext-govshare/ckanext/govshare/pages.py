@@ -50,19 +50,6 @@ def allowed(action: str, data: dict[str, Any]) -> bool:
     return True
 
 
-def decider_departments(user: Optional[model.User]) -> set[str]:
-    """Departments in which the user answers requests (admins; editors when configured)."""
-    if user is None:
-        return set()
-    rows = (model.Session.query(model.Member.group_id)
-            .join(model.Group, model.Group.id == model.Member.group_id)
-            .filter(model.Member.table_name == "user", model.Member.table_id == user.id,
-                    model.Member.state == "active", model.Group.state == "active",
-                    model.Group.is_organization.is_(True),
-                    model.Member.capacity.in_(workflow.decider_capacities())))
-    return {row.group_id for row in rows}
-
-
 # ------------------------------------------------------------------ the entry page
 
 def request_kind(user: Optional[model.User], package: dict[str, Any]) -> Optional[str]:
@@ -239,7 +226,7 @@ def package_resources(package_id: str) -> list[dict[str, str]]:
 
 def tabs(user: model.User) -> list[str]:
     authority = access.is_authority(user)
-    shown = [INBOX] if authority or decider_departments(user) else []
+    shown = [INBOX] if authority or access.department_ids(user, workflow.decider_capacities()) else []
     shown.append(DEPARTMENT)
     if authority:
         shown.append(OVERDUE)

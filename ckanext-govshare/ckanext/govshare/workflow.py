@@ -73,12 +73,9 @@ def decidable_clause(user: model.User) -> Any:
     pending = Request.state == PENDING
     if access.is_sysadmin(user):
         return pending
-    orgs = (model.Session.query(model.Member.group_id)
-            .filter(model.Member.table_name == "user", model.Member.table_id == user.id,
-                    model.Member.state == "active",
-                    model.Member.capacity.in_(decider_capacities())))
+    orgs = access.department_ids(user, decider_capacities())
     awaiting_precheck = (Request.kind == OPEN) & Request.prechecked.is_(False)
-    clause = Request.provider_org_id.in_(orgs.scalar_subquery()) & ~awaiting_precheck
+    clause = Request.provider_org_id.in_(orgs) & ~awaiting_precheck
     if access.is_authority(user):
         clause = clause | (Request.deadline < datetime.date.today()) | awaiting_precheck
     return pending & clause
