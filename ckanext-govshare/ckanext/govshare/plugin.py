@@ -7,7 +7,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from ckanext.govshare import access, search, themes
+from ckanext.govshare import access, search, themes, views
 from ckanext.govshare.logic import action
 
 
@@ -15,7 +15,7 @@ from ckanext.govshare.logic import action
 @tk.blanket.helpers
 @tk.blanket.auth_functions
 @tk.blanket.actions(action.get_actions)
-@tk.blanket.blueprints
+@tk.blanket.blueprints(views.get_blueprints)
 @tk.blanket.cli
 @tk.blanket.config_declarations
 class GovsharePlugin(DefaultTranslation, p.SingletonPlugin):

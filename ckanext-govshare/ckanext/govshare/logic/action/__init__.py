@@ -1,0 +1,15 @@
+"""govshare's actions, one module per area; CKAN's read actions are chained in ``reads``."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ckanext.govshare.logic.action import cases, grants, reads, requests, users
+
+_MODULES = (reads, grants, requests, cases, users)
+
+
+def get_actions() -> dict[str, Callable[..., Any]]:
+    """Every public function of the area modules, under its own name (``__all__``)."""
+    actions = {name: getattr(module, name) for module in _MODULES for name in module.__all__}
+    actions.update(reads.activity_actions())
+    return actions

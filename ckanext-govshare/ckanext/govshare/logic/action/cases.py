@@ -1,0 +1,57 @@
+"""Coordination cases (协商) and the usage record."""
+from __future__ import annotations
+
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+from ckan import model
+from ckan.types import Context, DataDict
+
+from ckanext.govshare import access, workflow
+from ckanext.govshare.logic import schema
+from ckanext.govshare.logic.action.base import me, validated
+from ckanext.govshare.model import Case, Usage
+
+
+__all__ = ['govshare_case_create', 'govshare_case_resolve', 'govshare_case_list', 'govshare_usage_list']
+
+
+def govshare_case_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """The authority opens a coordination case (协商) for a refused request or a
+    not-shared entry a department needs."""
+    tk.check_access("govshare_case_create", context, data_dict)
+    data = validated(data_dict, schema.case_create(), context)
+    return workflow.open_case(me(context), data).as_dict()
+
+
+def govshare_case_resolve(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    tk.check_access("govshare_case_resolve", context, data_dict)
+    data = validated(data_dict, schema.case_resolve(), context)
+    return workflow.resolve_case(me(context), data["id"], data["outcome"]).as_dict()
+
+
+@tk.side_effect_free
+def govshare_case_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+    tk.check_access("govshare_case_list", context, data_dict)
+    return [c.as_dict() for c in model.Session.query(Case).order_by(Case.created.desc())]
+
+
+@tk.side_effect_free
+def govshare_usage_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+    """How granted data was used: a provider sees its own entries', the authority all.
+
+    :param provider_org: optional department filter; :param package_id; :param limit (default 1000)
+    """
+    tk.check_access("govshare_usage_list", context, data_dict)
+    data = validated(data_dict, schema.usage_list(), context)
+    me = access.context_user(context)
+    query = model.Session.query(Usage)
+    if not access.acts_unrestricted(context) and not access.is_authority(me):
+        query = query.filter(Usage.provider_org_id.in_(list(access.department_ids(me))))
+    if data.get("provider_org"):
+        org = model.Group.get(data["provider_org"])
+        query = query.filter(Usage.provider_org_id == (org.id if org else None))
+    if data.get("package_id"):
+        package = model.Package.get(data["package_id"])
+        query = query.filter(Usage.package_id == (package.id if package else None))
+    return [u.as_dict() for u in query.order_by(Usage.at.desc()).limit(data.get("limit", 1000))]

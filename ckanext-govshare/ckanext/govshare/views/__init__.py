@@ -1,0 +1,15 @@
+"""The govshare pages, one module per area, all on the ``govshare`` blueprint; the
+app-wide guards are in ``ckanext.govshare.guards``."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from ckanext.govshare import guards
+from ckanext.govshare.views import registration, requests, usage
+from ckanext.govshare.views.base import govshare
+
+AREAS = (requests, usage, registration)  # each adds its routes to the blueprint
+
+
+def get_blueprints() -> list[Blueprint]:
+    return [guards.guards, govshare]

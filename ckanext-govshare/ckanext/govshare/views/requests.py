@@ -1,0 +1,124 @@
+"""Share requests and applications (requirements §4.1-§4.2): the pages call the
+actions with the user's context; pages.py reads the forms and names things."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import ckan.plugins.toolkit as tk
+from flask import request
+
+from ckanext.govshare import pages
+from ckanext.govshare.helpers import govshare_how_to_get_access
+from ckanext.govshare.views.base import govshare, logged_in
+
+
+def _package(id: str) -> dict[str, Any]:
+    try:
+        return tk.get_action("package_show")(pages.context(), {"id": id})
+    except tk.ObjectNotFound:
+        return tk.abort(404, tk._("Dataset not found"))
+    except tk.NotAuthorized as error:
+        return tk.abort(403, str(error))
+
+
+@govshare.route("/dataset/<id>/request", methods=["GET", "POST"])
+@logged_in
+def request_new(id: str) -> Any:
+    """The share request form (conditional entries) or the application form (authorized-open)."""
+    user = pages.current_user()
+    package = _package(id)
+    kind = pages.request_kind(user, package)
+    if kind is None:
+        return tk.abort(403, tk._("You have this entry's data already, or it is not requested "
+                                  "this way: ") + govshare_how_to_get_access(package))
+    data, errors = pages.request_defaults(kind), {}
+    if request.method == "POST":
+        data, action_input, errors = pages.request_input(kind, package["id"], request.form)
+        if not errors:
+            try:
+                created = tk.get_action(pages.create_action(kind))(pages.context(), action_input)
+            except tk.ValidationError as error:
+                errors = error.error_dict
+            except tk.NotAuthorized as error:
+                errors = {"package_id": [str(error)]}
+            else:
+                tk.h.flash_success(tk._("Your request was submitted; the provider answers "
+                                        "by {date}.").format(date=created["deadline"]))
+                return tk.redirect_to("govshare.request_read", id=created["id"])
+    return tk.render("govshare/request_form.html", {
+        "pkg": package, "kind": kind, "data": data, "errors": errors,
+        "resources": pages.package_resources(package["id"]),
+        "departments": pages.requester_departments(user, package),
+        "commitment_text": tk.config.get("govshare.application.commitment_text")})
+
+
+@govshare.route("/govshare/requests")
+@logged_in
+def request_index() -> Any:
+    """The dashboard: the inbox of deciders, the department's requests, the authority's queue."""
+    user = pages.current_user()
+    tabs, kinds = pages.tabs(user), pages.kinds()
+    tab = request.args.get("tab") if request.args.get("tab") in tabs else tabs[0]
+    kind = request.args.get("kind") if request.args.get("kind") in kinds else kinds[0]
+    departments = pages.my_departments(user)
+    department = request.args.get("department") or (departments[0]["name"] if departments else None)
+    page_number = tk.h.get_page_number(request.args)
+
+    def url(page: int = 1, **_: Any) -> str:
+        return tk.h.url_for("govshare.request_index", tab=tab, kind=kind, page=page,
+                            department=department if tab == pages.DEPARTMENT else None)
+
+    page = pages.request_page(tab, kind, department, page_number, url)
+    return tk.render("govshare/requests.html", {
+        "tabs": tabs, "tab": tab, "kinds": kinds, "kind": kind, "page": page,
+        "departments": departments, "department": department,
+        "names": pages.labels(pages.request_ids(page.items))})
+
+
+def _request(id: str) -> dict[str, Any]:
+    try:
+        return tk.get_action("govshare_request_show")(pages.context(), {"id": id})
+    except tk.ObjectNotFound:
+        return tk.abort(404, tk._("Request not found"))
+    except tk.NotAuthorized as error:
+        return tk.abort(403, str(error))
+
+
+def _show_request(id: str, errors: Optional[dict[str, Any]] = None,
+                  forms: Optional[dict[str, Any]] = None, status: int = 200) -> Any:
+    shown = _request(id)
+    requested = shown["resource_ids"] or [
+        r["id"] for r in pages.package_resources(shown["package_id"])]
+    return tk.render("govshare/request_read.html", {
+        "req": shown, "names": pages.labels(pages.request_ids([shown]) + requested),
+        "requested": requested, "decisions": pages.decisions_allowed(shown),
+        "errors": errors or {}, "forms": forms or {}}), status
+
+
+@govshare.route("/govshare/requests/<id>")
+@logged_in
+def request_read(id: str) -> Any:
+    """A request: parties, contents, deadline, audit trail, the decisions the user may take."""
+    return _show_request(id)
+
+
+@govshare.route("/govshare/requests/<id>/<decision>", methods=["POST"])
+@logged_in
+def request_decide(id: str, decision: str) -> Any:
+    """Approve, refuse, withdraw or precheck; errors come back on the form that caused them."""
+    if decision not in pages.DECISIONS:
+        return tk.abort(404, tk._("Unknown decision"))
+    shown = _request(id)
+    form, action_input, errors = pages.decision_input(decision, shown, request.form)
+    if not errors:
+        try:
+            action = pages.decision_action(shown["kind"], decision)
+            tk.get_action(action)(pages.context(), action_input)
+        except tk.ValidationError as error:
+            errors = error.error_dict
+        except tk.NotAuthorized as error:
+            errors = {"id": [str(error)]}
+        else:
+            tk.h.flash_success(tk._("Done: the request is updated."))
+            return tk.redirect_to("govshare.request_read", id=id)
+    return _show_request(id, {decision: errors}, {decision: form}, 400)
