@@ -22,6 +22,7 @@ setup(
             "migration/govshare/*.ini",
             "migration/govshare/*.mako",
             "demo/*.yaml",
+            "routes.yaml",
         ],
         "ckanext.govshare.schemas": ["*.yaml", "*.json"],
     },

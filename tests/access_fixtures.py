@@ -68,6 +68,48 @@ def today() -> datetime.date:
     return datetime.date.today()
 
 
+# ------------------------------------------------------------------ the rules
+
+PUBLIC_KINDS = (ANONYMOUS, CITIZEN, GRANTED_CITIZEN)
+
+
+def expected(kind: str, share_type: str, open_type: str, role: str
+             ) -> tuple[Optional[bool], Optional[bool]]:
+    """(sees_metadata, gets_data) for a user kind, entry and site role, from the spec.
+
+    Sharing part (role sharing or combined):
+      * government users (members of any department, the authority included) see
+        the metadata of every entry, ``none`` included;
+      * data: unconditional → every government user; conditional → the provider and
+        departments with an active grant; none → the provider only;
+      * public users get nothing of the catalog.
+    Open part (role open or combined):
+      * only general and authorized entries exist; anyone sees their metadata;
+      * data: general → anyone; authorized → users holding an active user grant.
+      The provider keeps its own data (its entries' data is its own) everywhere.
+    Combined: the union of both. Sysadmins: everything.
+
+    ``None``: the spec does not say. That is only the case of a closed entry on an
+    open-only site as seen by its provider or the authority: such an entry must not
+    exist there (the sync never copies it), so nothing is asserted about it.
+    """
+    if kind == SYSADMIN:
+        return True, True
+    meta = data = False
+    government = kind in DEPARTMENT_KINDS
+    if role in (SHARING, COMBINED) and government:
+        meta = True
+        data = (kind == PROVIDER or share_type == "unconditional"
+                or (share_type == "conditional" and kind == GRANTED_DEPT))
+    if role in (OPEN, COMBINED):
+        if open_type in ("general", "authorized"):
+            meta = True
+            data = data or open_type == "general" or kind in (GRANTED_CITIZEN, PROVIDER)
+        elif role == OPEN and kind in (PROVIDER, AUTHORITY):
+            return None, None
+    return meta, data
+
+
 @dataclass
 class Entry:
     share_type: str
@@ -291,7 +333,7 @@ def site_world(request, reset_db, reset_index, migrate_db_for):
 
 
 __all__ = [
-    "ROLES", "SHARING", "OPEN", "COMBINED", "USER_KINDS", "DEPARTMENT_KINDS", "COMBINATIONS",
+    "PUBLIC_KINDS", "expected", "ROLES", "SHARING", "OPEN", "COMBINED", "USER_KINDS", "DEPARTMENT_KINDS", "COMBINATIONS",
     "ANONYMOUS", "CITIZEN", "GRANTED_CITIZEN", "OTHER_DEPT", "GRANTED_DEPT", "EXPIRED_DEPT",
     "PROVIDER", "AUTHORITY", "SYSADMIN", "Entry", "World", "site_world", "build_world",
     "add_entry", "grant", "expire", "member_of", "sysadmin_call", "upload", "today",

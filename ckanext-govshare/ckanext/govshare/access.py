@@ -14,14 +14,18 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
 import ckan.plugins.toolkit as tk
+import flask
 from ckan import authz, model
-from sqlalchemy import or_
+from ckan.lib.dictization import model_dictize
+from sqlalchemy import and_, false, or_, true
 
 from ckanext.govshare.model import Grant
 
 SHARING, OPEN, COMBINED = "sharing", "open", "combined"
 RULE = "rule"  # data allowed by the rules themselves, not by a grant
 OPEN_TYPES_PUBLISHED = ("general", "authorized")
+# The keys of a resource dict that are its data: the URL (for an upload, its file name).
+DATA_KEYS = ("url",)
 
 
 def site_role() -> str:
@@ -123,7 +127,7 @@ def user_labels(user: model.User | None) -> list[str]:
     labels = [] if site_role() == SHARING else ["public"]
     user_obj = _user(user)
     if user_obj is None:
-        return labels
+        return labels or ["nobody"]  # a label no entry carries: Solr needs one
     labels.append(f"creator-{user_obj.id}")
     departments = department_ids(user_obj)
     if departments and site_role() != OPEN:
@@ -138,6 +142,47 @@ def can_see_entry(user: model.User | str | None, package: model.Package) -> bool
     return bool(set(dataset_labels(package)) & set(user_labels(_user(user))))
 
 
+def visible_clause(user: model.User | str | None) -> Any:
+    """``can_see_entry`` as SQL over ``model.Package``, label by label, for lists built
+    from the database (tags, members, activities)."""
+    user_obj = _user(user)
+    if is_sysadmin(user_obj):
+        return true()
+    role, departments = site_role(), department_ids(user_obj)
+    active = model.Package.state == "active"
+    clauses = [model.Package.owner_org.in_(departments)]           # member-<org>
+    if user_obj is not None:                                        # creator-<user>
+        clauses.append(and_(model.Package.owner_org.is_(None),
+                            model.Package.creator_user_id == user_obj.id))
+    if departments and role != OPEN:                                # gov
+        clauses.append(active)
+    if role != SHARING:                                             # public
+        clauses.append(and_(active, model.Package.extras["open_type"].astext.in_(
+            OPEN_TYPES_PUBLISHED)))
+    return or_(*clauses) if clauses else false()
+
+
+def visible_package_ids(user: model.User | str | None, ids: Iterable[str]) -> set[str]:
+    """Those of ``ids`` (package ids) the user may see; ids of no package are left out."""
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return set()
+    rows = model.Session.query(model.Package.id).filter(
+        model.Package.id.in_(wanted), visible_clause(user))
+    return {row.id for row in rows}
+
+
+def strip_data(package: dict[str, Any]) -> dict[str, Any]:
+    """A package dict as it may be kept where routes reach it (the search index):
+    no resource data, no caller's access flag."""
+    for resource in package.get("resources") or []:
+        for key in DATA_KEYS:
+            if key in resource:
+                resource[key] = ""
+        resource.pop("data_access", None)
+    return package
+
+
 # ------------------------------------------------------------------ data
 
 class DataPolicy:
@@ -147,13 +192,14 @@ class DataPolicy:
     grants of many entries (a search page) in one query.
     """
 
-    def __init__(self, user: model.User | str | None):
+    def __init__(self, user: model.User | str | None, unrestricted: bool = False):
         self.user = _user(user)
-        self.sysadmin = bool(self.user and self.user.sysadmin)
+        self.sysadmin = unrestricted or bool(self.user and self.user.sysadmin)
         self.departments = department_ids(self.user)
         self.role = site_role()
-        # entry id -> (grant id, resource-id set or None for all) of the active grants
-        self._grants: dict[str, list[tuple[str, Optional[frozenset[str]]]]] = {}
+        # entry id -> (grant id, department grant?, resource-id set or None for all) of the
+        # active grants
+        self._grants: dict[str, list[tuple[str, bool, Optional[frozenset[str]]]]] = {}
 
     def prefetch(self, entries: Iterable[Entry]) -> None:
         wanted = [e.id for e in entries if e.id not in self._grants and self._grant_matters(e)]
@@ -166,22 +212,26 @@ class DataPolicy:
             grantees.append(Grant.grantee_org_id.in_(self.departments))
         if self.user is not None and self.role != SHARING:
             grantees.append(Grant.grantee_user_id == self.user.id)
-        rows = (model.Session.query(Grant.package_id, Grant.id, Grant.resource_ids)
+        rows = (model.Session.query(Grant.package_id, Grant.id, Grant.grantee_org_id,
+                                    Grant.resource_ids)
                 .filter(Grant.package_id.in_(wanted), Grant.active_clause(), or_(*grantees)))
-        for package_id, grant_id, resource_ids in rows:
+        for package_id, grant_id, org_id, resource_ids in rows:
             self._grants[package_id].append(
-                (grant_id, None if resource_ids is None else frozenset(resource_ids)))
+                (grant_id, org_id is not None,
+                 None if resource_ids is None else frozenset(resource_ids)))
 
     def _grant_matters(self, entry: Entry) -> bool:
         return bool((entry.share_type == "conditional" and self.departments and self.role != OPEN)
                     or (entry.open_type == "authorized" and self.user is not None
                         and self.role != SHARING))
 
-    def _grant(self, entry: Entry, resource_id: Optional[str]) -> Optional[str]:
-        """The id of an active grant covering the resource (or the entry), if any."""
+    def _grant(self, entry: Entry, resource_id: Optional[str], department: bool) -> Optional[str]:
+        """The id of an active grant of the kind that counts here (a department's share
+        grant, or a user's open-data grant) covering the resource (or the entry), if any."""
         self.prefetch([entry])
-        return next((grant_id for grant_id, ids in self._grants.get(entry.id, [])
-                     if ids is None or resource_id is None or resource_id in ids), None)
+        return next((grant_id for grant_id, of_department, ids in self._grants.get(entry.id, [])
+                     if of_department == department
+                     and (ids is None or resource_id is None or resource_id in ids)), None)
 
     def allows(self, package: model.Package | dict[str, Any] | Entry,
                resource_id: Optional[str] = None) -> bool:
@@ -200,24 +250,51 @@ class DataPolicy:
             return RULE
         if self.role != SHARING and entry.open_type == "general":
             return RULE
-        if ((self.role != OPEN and self.departments and entry.share_type == "conditional")
-                or (self.role != SHARING and self.user is not None
-                    and entry.open_type == "authorized")):
-            return self._grant(entry, resource_id)
-        return None
+        grant = None
+        if self.role != OPEN and self.departments and entry.share_type == "conditional":
+            grant = self._grant(entry, resource_id, department=True)
+        if grant is None and (self.role != SHARING and self.user is not None
+                              and entry.open_type == "authorized"):
+            grant = self._grant(entry, resource_id, department=False)
+        return grant
 
     def redact(self, package: dict[str, Any]) -> dict[str, Any]:
-        """Remove the resource URLs this user may not have; mark each resource's access."""
+        """Remove the resource data this user may not have; mark each resource's access."""
         if not package.get("id"):
             return package
         entry = Entry.of(package)
         for resource in package.get("resources") or []:
-            allowed = self.allows(entry, resource.get("id"))
-            resource["data_access"] = allowed
-            if not allowed:
-                resource["url"] = ""
-                resource.pop("datastore_active", None)
+            self.redact_resource(entry, resource)
         return package
+
+    def redact_resource(self, entry: Entry, resource: dict[str, Any]) -> bool:
+        allowed = self.allows(entry, resource.get("id"))
+        resource["data_access"] = allowed
+        if not allowed:
+            for key in DATA_KEYS:
+                resource[key] = ""
+            resource.pop("datastore_active", None)
+        return allowed
+
+    def present(self, packages: list[dict[str, Any]]) -> None:
+        """Package dicts read from the search index, which keeps no resource data: the
+        resources this user may use get their URLs back from the database (one query)."""
+        self.prefetch(Entry.of(p) for p in packages if p.get("id"))
+        allowed: list[dict[str, Any]] = []
+        for package in packages:
+            if not package.get("id"):
+                continue
+            entry = Entry.of(package)
+            allowed += [r for r in package.get("resources") or []
+                        if self.redact_resource(entry, r)]
+        rows = {r.id: r for r in model.Session.query(model.Resource).filter(
+            model.Resource.id.in_([r["id"] for r in allowed if r.get("id")]))} if allowed else {}
+        for resource in allowed:
+            row = rows.get(resource.get("id"))
+            if row is not None:
+                shown = model_dictize.resource_dictize(row, {"model": model})
+                for key in DATA_KEYS:
+                    resource[key] = shown.get(key, "")
 
 
 def can_use_data(user: model.User | str | None, package: model.Package | dict[str, Any],
@@ -225,9 +302,15 @@ def can_use_data(user: model.User | str | None, package: model.Package | dict[st
     return DataPolicy(user).allows(package, resource_id)
 
 
-def how_to_get_access(package: model.Package | dict[str, Any]) -> str:
-    """The message a refused user reads: what to do to get the data."""
+def how_to_get_access(package: model.Package | dict[str, Any],
+                      user: model.User | str | None = None) -> str:
+    """The message a refused user (by default, the page's viewer) reads: what to do to
+    get the data. Departments request shared data; others apply for open data."""
     entry = Entry.of(package)
+    in_department = bool(department_ids(user if user is not None else page_viewer()))
+    if entry.open_type == "authorized" and site_role() != SHARING and not in_department:
+        return tk._("This data is open by authorization: log in and apply for it from the "
+                    "entry's page; you may download it once the provider approves.")
     if entry.share_type == "conditional" and site_role() != OPEN:
         return tk._("This data is shared on conditions: your department can apply for it "
                     "from the entry's page (share request), and may use it once the "
@@ -255,3 +338,42 @@ def context_user(context: dict[str, Any]) -> Optional[model.User]:
 def acts_unrestricted(context: dict[str, Any]) -> bool:
     """Internal calls (ignore_auth) and sysadmins see everything."""
     return bool(context.get("ignore_auth")) or authz.is_sysadmin(context.get("user"))
+
+
+def serving_page() -> bool:
+    """Inside a routed web request (not a command's or a test's bare request context)."""
+    return flask.has_request_context() and flask.request.url_rule is not None
+
+
+def page_viewer() -> Optional[model.User]:
+    """The user viewing the current page, or None (anonymous, or no web request)."""
+    if not flask.has_request_context():
+        return None
+    user = tk.current_user
+    if not user or getattr(user, "is_anonymous", True):
+        return None
+    return model.User.get(user.id)
+
+
+def shown_to(context: dict[str, Any]) -> tuple[Optional[model.User], bool]:
+    """Whom a list an action returns is shown to, and whether they may see everything.
+
+    CKAN's own page helpers (home-page blocks, group listings, activity streams) call
+    actions with ``ignore_auth`` for what a page shows: inside a web request such a
+    list is for the person viewing the page, and is cut to what they may see. Outside
+    web requests (jobs, commands) internal calls see everything."""
+    if context.get("ignore_auth") and serving_page():
+        viewer = page_viewer()
+        return viewer, is_sysadmin(viewer)
+    return context_user(context), acts_unrestricted(context)
+
+
+def display_context(context: dict[str, Any]) -> dict[str, Any]:
+    """``context`` for a search that a page shows: run as the page's viewer (see shown_to)."""
+    if not (context.get("ignore_auth") and serving_page()):
+        return context
+    viewer, everything = shown_to(context)
+    if everything:
+        return context
+    return dict(context, ignore_auth=False, user=viewer.name if viewer else "",
+                auth_user_obj=viewer)

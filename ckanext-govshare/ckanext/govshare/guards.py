@@ -2,11 +2,15 @@
 users without the right to the data (403 with how to get access)."""
 from __future__ import annotations
 
-from typing import Any, Optional
+import functools
+from importlib import resources
+from typing import Any, Iterable, Optional
 
 import ckan.plugins.toolkit as tk
+import yaml
 from ckan import model
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import BadRequest, Forbidden, NotFound
 
 from ckanext.govshare import access, usage
 
@@ -14,18 +18,37 @@ __all__ = ["guards"]
 
 guards = Blueprint("govshare_guards", __name__)
 
-# Endpoints that hand out a resource's data, with the view argument naming the resource.
-DATA_ENDPOINTS = {
-    "resource.download", "dataset_resource.download",
-    "resource.view", "dataset_resource.view",
-    "datastore.dump",
-    # an old version of a resource, read from the activity stream with its URL then
-    "activity.resource_history",
-}
-# Endpoints that hand out a resource's data, with the view argument naming a resource view
-# (datatables_view's DataTables ajax and filtered download; without this guard their
-# unhandled NotAuthorized from resource_view_show is a server error).
-VIEW_DATA_ENDPOINTS = {"datatablesview.ajax", "datatablesview.filtered_download"}
+DATA_ARGS = ("resource_id", "view_id", "resource_view_id")
+# Data pages whose reads are the usage record's (the others call datastore_search, which
+# records its own).
+RECORDED = {"download", "view", "resource_history"}
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
+
+
+@functools.cache
+def routes() -> dict[str, dict[str, frozenset[str]]]:
+    """routes.yaml: each page and action of the portal by what it may hand out."""
+    declared = yaml.safe_load(resources.files("ckanext.govshare").joinpath("routes.yaml")
+                              .read_text(encoding="utf-8"))
+    return {part: {kind: frozenset(names) for kind, names in kinds.items()}
+            for part, kinds in declared.items()}
+
+
+def _declared(part: str, name: str) -> Optional[str]:
+    return next((kind for kind, names in routes()[part].items() if name in names), None)
+
+
+def endpoint_kind(endpoint: str, view_args: Iterable[str]) -> Optional[str]:
+    """``data`` for a page that names a resource or a view (unless declared
+    ``metadata_only``), else its declared kind; None for an undeclared page."""
+    kind = _declared("endpoints", endpoint)
+    if kind is not None and kind != "metadata_only" and set(view_args) & set(DATA_ARGS):
+        return "data"
+    return kind
+
+
+def action_kind(action: str) -> Optional[str]:
+    return _declared("actions", action)
 
 
 def _is_public_user() -> bool:
@@ -46,12 +69,8 @@ def _closed_to_public() -> Optional[Any]:
         action = (request.view_args or {}).get("logic_function")
         if action in tk.config.get("govshare.sharing.public_actions"):
             return None
-        response = jsonify({"success": False, "error": {
-            "__type": "Authorization Error",
-            "message": tk._("The sharing site is for government departments: log in with a "
-                            "department account.")}})
-        response.status_code = 403
-        return response
+        return _api_error(403, "Authorization Error", tk._(
+            "The sharing site is for government departments: log in with a department account."))
     if endpoint.startswith("api."):
         return tk.abort(403, tk._("The sharing site is for government departments."))
     return tk.redirect_to("user.login", came_from=request.full_path)
@@ -59,29 +78,106 @@ def _closed_to_public() -> Optional[Any]:
 
 def _requested_resource() -> Optional[model.Resource]:
     args = request.view_args or {}
-    if request.endpoint in VIEW_DATA_ENDPOINTS:
-        view = model.ResourceView.get(args.get("resource_view_id", ""))
+    view_id = args.get("resource_view_id") or args.get("view_id")
+    if view_id and not args.get("resource_id"):
+        view = model.ResourceView.get(view_id)
         return model.Resource.get(view.resource_id) if view else None
     return model.Resource.get(args.get("resource_id", ""))
 
 
 def _data_route_refused() -> Optional[Any]:
-    if request.endpoint not in DATA_ENDPOINTS and request.endpoint not in VIEW_DATA_ENDPOINTS:
-        return None
+    """A hidden entry's data pages answer like a missing resource's; a visible entry's,
+    without the right to its data, 403 with what to do."""
     resource = _requested_resource()
-    if resource is None or resource.package is None:
-        return None  # the view itself answers 404
-    user = tk.current_user if tk.current_user and not tk.current_user.is_anonymous else None
+    user = access.page_viewer()
+    if resource is None or resource.package is None or not access.can_see_entry(
+            user, resource.package):
+        return tk.abort(404, tk._("Resource not found"))
     policy = access.DataPolicy(user)
     if not policy.allows(resource.package, resource.id):
         return tk.abort(403, access.how_to_get_access(resource.package))
-    if request.endpoint != "datastore.dump" and request.endpoint not in VIEW_DATA_ENDPOINTS:
-        # (the others are recorded by the datastore_search they call)
-        usage.record(policy, resource.package, [resource.id],
-                     request.endpoint.rsplit(".", 1)[-1], page=True)
+    route = (request.endpoint or "").rsplit(".", 1)[-1]
+    if route in RECORDED:
+        usage.record(policy, resource.package, [resource.id], route, page=True)
+    return None
+
+
+def _undeclared_refused() -> Optional[Any]:
+    """What routes.yaml does not open is for sysadmins only (and so are its sysadmin pages
+    and actions)."""
+    if access.is_sysadmin(access.page_viewer()):
+        return None
+    endpoint = request.endpoint or ""
+    if endpoint == "api.action":
+        action = (request.view_args or {}).get("logic_function") or ""
+        if action not in logic_actions():
+            return None  # CKAN answers an unknown action itself
+        if action_kind(action) in (None, "sysadmin"):
+            return _api_error(403, "Authorization Error",
+                              tk._("This action is reserved to system administrators."))
+        return None
+    if request.url_rule is None:
+        return None  # 404 or 405: Flask answers itself
+    kind = endpoint_kind(endpoint, (request.view_args or {}).keys())
+    if kind in (None, "sysadmin"):
+        return tk.abort(403, tk._("This page is reserved to system administrators."))
+    if kind == "data":
+        return _data_route_refused()
+    return None
+
+
+def _api_error(status: int, kind: str, message: str) -> Response:
+    response = jsonify({"success": False, "error": {"__type": kind, "message": message}})
+    response.status_code = status
+    return response
+
+
+def logic_actions() -> set[str]:
+    from ckan.logic import _actions
+    if not _actions:
+        tk.get_action("status_show")  # CKAN fills the registry on first use
+    return set(_actions)
+
+
+def _csrf_checked() -> None:
+    """CKAN exempts a view from CSRF checks for good once any token (or anonymous)
+    request reached it: a request signed in by its session cookie is checked anyway."""
+    if request.method in SAFE_METHODS or g.get("login_via_auth_header"):
+        return
+    if tk.current_user and not tk.current_user.is_anonymous:
+        from ckan.config.middleware.flask_app import csrf
+        csrf.protect()
+
+
+def _login_without_credentials() -> Optional[Any]:
+    """CKAN's authenticator fails with a server error on a login form without a name or a
+    password: answer as for wrong ones."""
+    if request.endpoint == "user.login" and request.method == "POST" and not (
+            request.form.get("login") and request.form.get("password")):
+        tk.h.flash_error(tk._("Login failed. Bad username or password."))
+        return tk.redirect_to("user.login")
     return None
 
 
 @guards.before_app_request
 def guard() -> Optional[Any]:
-    return _closed_to_public() or _data_route_refused()
+    _csrf_checked()
+    return _closed_to_public() or _undeclared_refused() or _login_without_credentials()
+
+
+# CKAN's pages let some action errors through (e.g. /dataset/changes_multiple without
+# ids): a server error for what is a missing object, a refusal or bad input.
+_AS_HTTP = ((tk.ObjectNotFound, NotFound), (tk.NotAuthorized, Forbidden),
+            (tk.ValidationError, BadRequest))
+
+
+def _as_http(error: Exception) -> Any:
+    http = next(page for action_error, page in _AS_HTTP if isinstance(error, action_error))
+    message = str(error) if not isinstance(error, tk.ValidationError) else "; ".join(
+        f"{field}: {' '.join(map(str, errors)) if isinstance(errors, list) else errors}"
+        for field, errors in error.error_dict.items())
+    return current_app.handle_http_exception(http(description=message or None))
+
+
+for _action_error, _ in _AS_HTTP:
+    guards.app_errorhandler(_action_error)(_as_http)

@@ -311,12 +311,18 @@ def usage_headings() -> list[str]:
             tk._("Resource"), tk._("Grant"), tk._("Route")]
 
 
+def spreadsheet_safe(value: str) -> str:
+    """A cell Excel shows as text: user-written values starting like a formula
+    (=HYPERLINK(...), +, -, @, tab, CR) would run as one."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def usage_csv(rows: list[dict[str, str]]) -> str:
     """CSV with a UTF-8 byte order mark, so that Excel reads the Chinese names."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(usage_headings())
-    writer.writerows([row[c] for c in USAGE_COLUMNS] for row in rows)
+    writer.writerows([spreadsheet_safe(row[c]) for c in USAGE_COLUMNS] for row in rows)
     return CSV_BOM + out.getvalue()
 
 

@@ -2,12 +2,27 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import OrderedDict
 from typing import Any
 
 import ckan.plugins.toolkit as tk
 
+from ckanext.govshare import access
 from ckanext.govshare import schema as catalog
+
+# What a search may return (``fl``) and sort by, besides the catalog's own fields: CKAN's
+# stored metadata. Nothing a route withholds is stored in the index (before_dataset_index),
+# and these lists keep it so for fields added later.
+RESULT_FIELDS = ("id", "name", "title", "notes", "owner_org", "organization", "groups", "tags",
+                 "res_name", "res_description", "res_format", "num_resources", "num_tags",
+                 "metadata_created", "metadata_modified", "state", "type", "dataset_type",
+                 "license_id", "version", "author", "maintainer", "capacity", "site_id",
+                 "data_dict", "validated_data_dict", "score")
+SORT_FIELDS = ("score", "name", "title_string", "metadata_created", "metadata_modified",
+               "views_recent", "views_total", "publish_date")
+_FIELD = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*:)?([A-Za-z_][A-Za-z0-9_]*)$")
+_SORT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s+(asc|desc)$", re.IGNORECASE)
 
 
 def dataset_facets(facets_dict: dict[str, Any]) -> dict[str, Any]:
@@ -44,7 +59,37 @@ def before_dataset_index(pkg_dict: dict[str, Any]) -> dict[str, Any]:
         if field.get("preset") in ("multiple_select", "multiple_checkbox", "multiple_text"):
             pkg_dict[name] = _as_list(pkg_dict.get(name))
     pkg_dict.pop("extras_info_items", None)
+    for key in ("data_dict", "validated_data_dict"):
+        if isinstance(pkg_dict.get(key), str):
+            pkg_dict[key] = json.dumps(access.strip_data(json.loads(pkg_dict[key])))
     return pkg_dict
+
+
+def _catalog_fields() -> set[str]:
+    return {f["field_name"] for f in catalog.dataset_fields()}
+
+
+def check_search_params(data_dict: dict[str, Any]) -> None:
+    """``fl`` names stored metadata fields only (``alias:field`` allowed), ``sort`` orders
+    by metadata only: a ValidationError naming the parameter otherwise."""
+    fl = data_dict.get("fl")
+    if fl:
+        tokens = fl.replace(",", " ").split() if isinstance(fl, str) else fl
+        allowed = set(RESULT_FIELDS) | _catalog_fields()
+        wrong = [t for t in tokens if not isinstance(t, str) or not _FIELD.match(t)
+                 or _FIELD.match(t).group(1) not in allowed]
+        if wrong:
+            raise tk.ValidationError({"fl": [tk._("These result fields cannot be asked for: "
+                                                  "{fields}").format(fields=", ".join(map(str, wrong)))]})
+    sort = data_dict.get("sort")
+    if sort not in (None, "", "rank"):
+        parts = [p.strip() for p in sort.split(",")] if isinstance(sort, str) else [sort]
+        wrong = [p for p in parts if not isinstance(p, str) or not _SORT.match(p)
+                 or _SORT.match(p).group(1) not in SORT_FIELDS]
+        if wrong:
+            raise tk.ValidationError({"sort": [tk._(
+                "Sort by one of {fields}, followed by asc or desc").format(
+                fields=", ".join(SORT_FIELDS))]})
 
 
 def before_dataset_search(search_params: dict[str, Any]) -> dict[str, Any]:

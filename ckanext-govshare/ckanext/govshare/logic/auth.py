@@ -30,13 +30,14 @@ def _refused(message: str) -> AuthResult:
 @tk.chained_auth_function
 @tk.auth_allow_anonymous_access
 def package_show(next_auth: AuthFunction, context: Context, data_dict: DataDict) -> AuthResult:
-    """An active entry's metadata is shown to exactly the users its labels admit."""
+    """An active entry's metadata is shown to exactly the users its labels admit; to
+    everyone else it does not exist (a refusal would tell that it does)."""
     package = context.get("package") or model.Package.get(data_dict.get("id", ""))
     if package is None or package.state != "active":
         return next_auth(context, data_dict)
     if access.can_see_entry(context.get("auth_user_obj") or context.get("user"), package):
         return {"success": True}
-    return _refused(tk._("This catalog entry is not available to you."))
+    raise tk.ObjectNotFound()
 
 
 def _resource_data(context: Context, resource_id: str) -> AuthResult:
@@ -46,7 +47,9 @@ def _resource_data(context: Context, resource_id: str) -> AuthResult:
     user = access.context_user(context)
     if access.acts_unrestricted(context) or access.can_use_data(user, resource.package, resource.id):
         return {"success": True}
-    return _refused(access.how_to_get_access(resource.package))
+    if not access.can_see_entry(user, resource.package):
+        raise tk.ObjectNotFound(tk._("Resource not found"))
+    return _refused(access.how_to_get_access(resource.package, user))
 
 
 @tk.chained_auth_function

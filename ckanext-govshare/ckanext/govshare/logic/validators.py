@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import ckan.plugins.toolkit as tk
 from ckan import model
+from ckan.logic import validators as core_validators
 from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
 from ckanext.scheming.validation import scheming_validator
 from stdnum.cn import uscc
@@ -270,3 +271,45 @@ def govshare_usage_scope_codes(value: Any, context: Context) -> list[str]:
     if not isinstance(codes, list) or not codes or any(c not in known for c in codes):
         raise tk.Invalid(_("Choose one or more of: {codes}").format(codes=", ".join(known)))
     return codes
+
+
+# ------------------------------------------------ entries one may not see do not exist
+# CKAN's own "exists" validators, which every core and govshare schema names, with the
+# access rule on top: an entry the caller may not see answers exactly like a missing
+# one, whatever action asks (follow, member, relationship, request, ...).
+
+def _hidden(package: model.Package | None, context: Context) -> bool:
+    return (package is not None and package.state == "active"
+            and not access.acts_unrestricted(context)
+            and not access.can_see_entry(access.context_user(context), package))
+
+
+def _seen(core: str) -> Callable[..., Any]:
+    check = getattr(core_validators, core)
+
+    def validator(value: Any, context: Context) -> Any:
+        value = check(value, context)
+        if core.startswith("resource"):
+            resource = model.Resource.get(value)
+            package = resource.package if resource is not None else None
+            if _hidden(package, context):
+                raise tk.Invalid(tk._("Resource not found: %s") % value)
+        else:
+            package = model.Package.get(value)
+            if _hidden(package, context):
+                message = (tk._("Dataset not found: %s") % value if core == "package_name_exists"
+                           else tk._("Dataset not found"))
+                raise tk.Invalid(message)
+        return value
+
+    validator.__name__ = core
+    validator.__doc__ = f"CKAN's {core}, for the entries the caller may see."
+    return validator
+
+
+package_id_exists = _seen("package_id_exists")
+package_name_exists = _seen("package_name_exists")
+package_id_or_name_exists = _seen("package_id_or_name_exists")
+resource_id_exists = _seen("resource_id_exists")
+__all__ += ["package_id_exists", "package_name_exists", "package_id_or_name_exists",
+            "resource_id_exists"]

@@ -6,17 +6,17 @@ Every way an entry's data can leave through the action API passes a
 """
 from __future__ import annotations
 
-import json
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import ckan.plugins.toolkit as tk
 from ckan import model
 from ckan.types import Action, Context, DataDict
+from ckanext.activity.model import Activity
 
-from ckanext.govshare import access, usage
+from ckanext.govshare import access, search, usage
 
 
-__all__ = ['package_show', 'resource_show', 'datastore_search', 'package_search', 'current_package_list_with_resources', 'resource_view_list', 'resource_search', 'activity_diff']
+__all__ = ['package_show', 'resource_show', 'datastore_search', 'package_search', 'current_package_list_with_resources', 'resource_view_list', 'resource_search', 'activity_diff', 'tag_list', 'tag_search', 'tag_autocomplete', 'member_list']
 
 
 def _policy(context: Context) -> access.DataPolicy | None:
@@ -24,6 +24,12 @@ def _policy(context: Context) -> access.DataPolicy | None:
     if access.acts_unrestricted(context):
         return None
     return access.DataPolicy(access.context_user(context))
+
+
+def _shown_policy(context: Context) -> access.DataPolicy:
+    """The data rule for whom a list is shown to (``access.shown_to``)."""
+    viewer, everything = access.shown_to(context)
+    return access.DataPolicy(viewer, unrestricted=everything)
 
 
 # ------------------------------------------------------------ filtered reads
@@ -35,6 +41,9 @@ INNER_READ = "govshare_inner_read"
 @tk.chained_action
 @tk.side_effect_free
 def package_show(up: Action, context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """From the database: CKAN would serve a cached copy from the index, which keeps no
+    resource data."""
+    context["use_cache"] = False
     result = up(context, data_dict)
     policy = _policy(context)
     if policy is None:
@@ -80,25 +89,15 @@ def datastore_search(up: Action, context: Context, data_dict: DataDict) -> dict[
     return result
 
 
-def _redact_search_result(policy: access.DataPolicy, result: dict[str, Any]) -> None:
-    """A result is a package dict, or with ``fl`` raw Solr fields holding dicts as JSON."""
-    if "resources" in result:
-        policy.redact(result)
-    for key in ("data_dict", "validated_data_dict"):
-        if isinstance(result.get(key), str):
-            result[key] = json.dumps(policy.redact(json.loads(result[key])))
-
-
 @tk.chained_action
 @tk.side_effect_free
 def package_search(up: Action, context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Results come from the index, which keeps no resource data: the caller's usable
+    resources get their URLs back (``fl`` results stay as stored, without any)."""
+    search.check_search_params(data_dict)
+    context = access.display_context(context)
     result = up(context, data_dict)
-    policy = _policy(context)
-    if policy is not None:
-        policy.prefetch(access.Entry.of(r) for r in result["results"]
-                        if "id" in r and "share_type" in r)
-        for item in result["results"]:
-            _redact_search_result(policy, item)
+    _shown_policy(context).present([r for r in result["results"] if "resources" in r])
     return result
 
 
@@ -131,6 +130,8 @@ def resource_search(up: Action, context: Context, data_dict: DataDict) -> dict[s
     """CKAN searches the resources of every public entry by any column, the URL included:
     URLs the user may not have are removed, and a search by URL finds (and counts)
     only the resources whose data the user may use."""
+    if data_dict.get("order_by") in access.DATA_KEYS:
+        raise tk.ValidationError({"order_by": [tk._("Resources cannot be ordered by their data")]})
     policy = _policy(context)
     if policy is None or context.get("search_query"):
         return up(context, data_dict)
@@ -177,42 +178,58 @@ def _redact_activity(policy: access.DataPolicy, activity: dict[str, Any]) -> dic
 
 
 def _of_visible_entries(context: Context, activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """CKAN filters "* package" activities by permission labels, but not the resource
-    view activities, whose object is the entry too: drop those of hidden entries."""
-    user = access.context_user(context)
-    visible: dict[str, bool] = {}
+    """Activities keep the permission labels they were written with: judge each by
+    today's rule instead, so that an entry that became closed, or was purged, takes
+    its old titles and versions with it."""
+    viewer, everything = access.shown_to(context)
+    if everything:
+        return activities
+    object_ids = {a.get("object_id") for a in activities if a.get("object_id")}
+    packages = {row.id for row in model.Session.query(model.Package.id).filter(
+        model.Package.id.in_(object_ids))} if object_ids else set()
+    visible = access.visible_package_ids(viewer, packages)
 
     def shown(activity: dict[str, Any]) -> bool:
-        object_id = activity.get("object_id") or ""
-        if (activity.get("activity_type") or "").endswith("package"):
-            return True
-        if object_id not in visible:
-            package = model.Package.get(object_id)
-            visible[object_id] = package is None or access.can_see_entry(user, package)
-        return visible[object_id]
+        object_id = activity.get("object_id")
+        if object_id in packages:
+            return object_id in visible
+        # a purged entry's activities: no package left to judge them by
+        return not (activity.get("activity_type") or "").endswith("package")
 
     return [a for a in activities if shown(a)]
 
 
 def _redacting_activities(name: str) -> Callable[..., Any]:
-    """A chained activity action whose activities carry no URL the user may not have."""
+    """A chained activity action that shows only the activities of entries the user may
+    see today, without URLs the user may not have."""
 
     @tk.chained_action
     @tk.side_effect_free
     def action(up: Action, context: Context, data_dict: DataDict) -> Any:
         result = up(context, data_dict)
-        policy = _policy(context)
-        if policy is None:
+        policy = _shown_policy(context)
+        if policy.sysadmin:
             return result
         if isinstance(result, list):
             return [_redact_activity(policy, a) for a in _of_visible_entries(context, result)]
-        if name == "activity_data_show" and "resources" in result:
-            return _redact_activity(policy, {"object_id": result.get("id"),
-                                             "data": {"package": result}})["data"]["package"]
+        if name == "activity_data_show":
+            activity = Activity.get(data_dict.get("id", ""))
+            if activity is None or not _of_visible_entries(context, [_activity_ref(activity)]):
+                raise tk.ObjectNotFound(tk._("Activity not found"))
+            if "resources" in result:
+                return _redact_activity(policy, {"object_id": result.get("id"),
+                                                 "data": {"package": result}})["data"]["package"]
+            return result
+        if not _of_visible_entries(context, [result]):
+            raise tk.ObjectNotFound(tk._("Activity not found"))
         return _redact_activity(policy, result)
 
     action.__name__ = name
     return action
+
+
+def _activity_ref(activity: Any) -> dict[str, Any]:
+    return {"object_id": activity.object_id, "activity_type": activity.activity_type}
 
 
 @tk.chained_action
@@ -223,6 +240,8 @@ def activity_diff(up: Action, context: Context, data_dict: DataDict) -> dict[str
     policy = _policy(context)
     if policy is None:
         return result
+    if len(_of_visible_entries(context, result["activities"])) < len(result["activities"]):
+        raise tk.ObjectNotFound(tk._("Activity not found"))
     for activity in result["activities"]:
         package = model.Package.get(activity.get("object_id", ""))
         stored = ((activity.get("data") or {}).get("package") or {}).get("resources") or []
@@ -242,3 +261,71 @@ ACTIVITY_ACTIONS = ("package_activity_list", "organization_activity_list",
 
 def activity_actions() -> dict[str, Callable[..., Any]]:
     return {name: _redacting_activities(name) for name in ACTIVITY_ACTIONS}
+
+
+# ------------------------------------------------------------ tags and members
+
+def _visible_tags(context: Context) -> Optional[set[str]]:
+    """Names of the tags of entries the caller may see (None: every tag)."""
+    viewer, everything = access.shown_to(context)
+    if everything:
+        return None
+    rows = (model.Session.query(model.Tag.name).join(model.PackageTag)
+            .join(model.Package, model.Package.id == model.PackageTag.package_id)
+            .filter(model.PackageTag.state == "active", access.visible_clause(viewer))
+            .distinct())
+    return {row.name for row in rows}
+
+
+def _tag_name(tag: Any) -> str:
+    return tag["name"] if isinstance(tag, dict) else tag
+
+
+@tk.chained_action
+@tk.side_effect_free
+def tag_list(up: Action, context: Context, data_dict: DataDict) -> list[Any]:
+    """Tags name what entries are about: only those of entries the caller may see."""
+    result = up(context, data_dict)
+    visible = _visible_tags(context)
+    return result if visible is None else [t for t in result if _tag_name(t) in visible]
+
+
+def _paged(data_dict: DataDict, items: list[Any]) -> list[Any]:
+    offset = int(data_dict.get("offset") or 0)
+    limit = data_dict.get("limit")
+    return items[offset:offset + int(limit) if limit not in (None, "") else None]
+
+
+@tk.chained_action
+@tk.side_effect_free
+def tag_search(up: Action, context: Context, data_dict: DataDict) -> dict[str, Any]:
+    visible = _visible_tags(context)
+    if visible is None:
+        return up(context, data_dict)
+    found = up(context, dict(data_dict, offset=None, limit=None))
+    shown = [t for t in found["results"] if _tag_name(t) in visible]
+    return {"count": len(shown), "results": _paged(data_dict, shown)}
+
+
+@tk.chained_action
+@tk.side_effect_free
+def tag_autocomplete(up: Action, context: Context, data_dict: DataDict) -> list[str]:
+    visible = _visible_tags(context)
+    if visible is None:
+        return up(context, data_dict)
+    found = up(context, dict(data_dict, offset=None, limit=None))
+    return _paged(dict(data_dict, limit=data_dict.get("limit") or 10),
+                  [t for t in found if t in visible])
+
+
+@tk.chained_action
+@tk.side_effect_free
+def member_list(up: Action, context: Context, data_dict: DataDict) -> list[Any]:
+    """A group's or department's members: entries only those the caller may see."""
+    result = up(context, data_dict)
+    viewer, everything = access.shown_to(context)
+    if everything:
+        return result
+    packages = [m[0] for m in result if m[1] == "package"]
+    visible = access.visible_package_ids(viewer, packages)
+    return [m for m in result if m[1] != "package" or m[0] in visible]
