@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The shell library of scripts/ and bench/: `source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"`.
 #
 # Paths of the checkout, logging, port picking, PostgreSQL of .stack/ (psql as the cluster owner,
@@ -49,7 +50,6 @@ pick_port() {
 }
 
 # ----------------------------------------------------------------- PostgreSQL
-PG_DATA="$STACK/pg/data"
 PG_RUN="$STACK/pg/run"
 pg_as_owner() {
     if [[ $EUID -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi

@@ -55,6 +55,7 @@ install_browser() {
 cmd_install() { install_system; install_python; install_browser; }
 
 # ---------------------------------------------------------------- PostgreSQL
+PG_DATA="$STACK/pg/data"
 start_pg() {
     local port; port=$(pg_port)
     mkdir -p "$STACK/pg" "$PG_RUN"
