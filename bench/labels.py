@@ -4,7 +4,7 @@ Run it through bench/run_all.sh, which gives both sites empty databases and Solr
 
     bash bench/run_all.sh labels [--entries 2000] [--grants 5000] [--queries 200] [--seed 1]
 
-Both sites get the same N entries as bench/search.py (bench/catalog.py's entries and departments; stock
+Both sites get the same N entries as bench/search.py (bench/catalog.py's generator; stock
 CKAN as title/notes/tags with the catalog fields as extras, and ``private`` where govshare makes
 an entry non-public, so that its members see private datasets through their organization).
 Users: on govshare a member of department A (gongan) and one of department B (scjg); on stock
