@@ -4,7 +4,7 @@ Run it through bench/run_all.sh, which gives both sites empty databases and Solr
 
     bash bench/run_all.sh labels [--entries 2000] [--grants 5000] [--queries 200] [--seed 1]
 
-Both sites get the same N entries as bench/search.py (its generator and its departments; stock
+Both sites get the same N entries as bench/search.py (bench/catalog.py's generator; stock
 CKAN as title/notes/tags with the catalog fields as extras, and ``private`` where govshare makes
 an entry non-public, so that its members see private datasets through their organization).
 Users: on govshare a member of department A (gongan) and one of department B (scjg); on stock
@@ -26,9 +26,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import importlib.util
-import json
-import logging
 import os
 import re
 import subprocess
@@ -39,24 +36,11 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable
 
-BENCH = Path(__file__).resolve().parent
+import catalog
+import common
+from common import SIDES, log, p50_p95, percentile
 
-
-def _bench_search() -> Any:
-    """bench/search.py (a script, not a package): its generator, departments and helpers."""
-    spec = importlib.util.spec_from_file_location("bench_search", BENCH / "search.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-base = _bench_search()
-percentile, log = base.percentile, base.log
-
-SIDES = {"stock": "stock CKAN", "govshare": "govshare"}
-DEPT_A, DEPT_B = "gongan", "scjg"  # the departments of bench/search.py with the most entries
+DEPT_A, DEPT_B = "gongan", "scjg"  # the departments of bench/catalog.py with the most entries
 USERS = {"A": "bench-member-a", "B": "bench-member-b"}
 ROWS = 20
 SHOW_ENTRIES = 50
@@ -84,26 +68,10 @@ def show_entries(entries: list[dict[str, Any]]) -> list[str]:
 
 
 def search_queries() -> list[str]:
-    return ["*:*"] + list(base.ZH_QUERIES)
+    return ["*:*"] + list(catalog.ZH_QUERIES)
 
 
 # ------------------------------------------------------------------ worker (one CKAN site)
-
-def make_app(ini: str, **overrides: Any) -> Any:
-    from ckan.cli import load_config
-    from ckan.config.middleware import make_app as ckan_app
-
-    config = load_config(ini)
-    config.update(overrides)
-    app = ckan_app(config)
-    logging.getLogger("ckan.lib.datapreview").setLevel(logging.ERROR)
-    return app
-
-
-def site_user() -> str:
-    from ckan.plugins import toolkit as tk
-    return tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
-
 
 def create_users(call: Callable[..., Any]) -> None:
     for key, org in (("A", DEPT_A), ("B", DEPT_B)):
@@ -156,25 +124,23 @@ def insert_grants(call: Callable[..., Any], admin: str, entries: list[dict[str, 
 def run_load(side: str, ini: str, args: argparse.Namespace) -> dict[str, Any]:
     """Departments, users, the entries (one package_create each), then A's grants."""
     from ckan.lib.search import make_connection
-    from ckan.plugins import toolkit as tk
 
     # Index without a Solr commit per entry (Solr soft-commits every second); one commit at the end.
-    app = make_app(ini, **{"ckan.search.solr_commit": "false"})
-    with app._wsgi_app.test_request_context():
-        admin = site_user()
+    with common.site(ini, **{"ckan.search.solr_commit": "false"}):
+        common.require_empty(ini)
+        admin = common.site_user()
+        as_admin = common.caller(admin)
 
         def call(action: str, **data: Any) -> Any:
             if side == "stock" and action == "package_create":
                 extras = {e["key"]: e["value"] for e in data["extras"]}
                 data["private"] = extras.get("open_type") not in PUBLISHED  # as govshare decides
-            return tk.get_action(action)({"user": admin}, data)
+            return as_admin(action, **data)
 
-        if tk.get_action("package_search")({"ignore_auth": True}, {"rows": 0})["count"]:
-            sys.exit(f"{ini}: the site is not empty; run bench/run_all.sh, which resets it")
-        base.setup_site(call, side)
+        catalog.setup_site(call, side)
         create_users(call)
-        entries = base.make_entries(args.entries, args.seed)
-        seconds = base.load(call, side, entries)
+        entries = catalog.make_entries(args.entries, args.seed)
+        seconds = catalog.load(call, side, entries)
         result: dict[str, Any] = {"load_s": seconds}
         if side == "govshare":
             start = time.perf_counter()
@@ -185,17 +151,14 @@ def run_load(side: str, ini: str, args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
-class Probe:
+class Probe(common.StatementCounter):
     """Counts SQL statements and keeps the fq of the last Solr search."""
 
     def __init__(self) -> None:
         import pysolr
-        from ckan import model
-        from sqlalchemy import event
 
-        self.statements = 0
+        super().__init__()
         self.fq: list[str] = []
-        event.listen(model.meta.engine, "before_cursor_execute", self._statement)
         original = pysolr.Solr.search
 
         def search(solr: Any, q: str, search_handler: Any = None, **kwargs: Any) -> Any:
@@ -204,9 +167,6 @@ class Probe:
             return original(solr, q, search_handler, **kwargs)
 
         pysolr.Solr.search = search
-
-    def _statement(self, *_: Any) -> None:
-        self.statements += 1
 
 
 def label_fq(fq: list[str]) -> str:
@@ -249,23 +209,13 @@ def run_time(side: str, ini: str, args: argparse.Namespace) -> dict[str, Any]:
     from ckan.lib.search import SearchError
     from ckan.plugins import toolkit as tk
 
-    app = make_app(ini)
-    probe = Probe()
     subjects = {"A": USERS["A"], "B": USERS["B"]} if side == "govshare" else {"stock": USERS["A"]}
-    entries = base.make_entries(args.entries, args.seed)
+    entries = catalog.make_entries(args.entries, args.seed)
     shows = show_entries(entries)
     out: dict[str, Any] = {}
-    with app._wsgi_app.test_request_context():
-
-        def timed(action: str, user: str, **data: Any) -> tuple[float, int, Any]:
-            """One call as a fresh web request would make it: new context, new session."""
-            before = probe.statements
-            start = time.perf_counter()
-            result = tk.get_action(action)({"user": user}, data)
-            ms = (time.perf_counter() - start) * 1000
-            statements = probe.statements - before
-            model.Session.remove()
-            return ms, statements, result
+    with common.site(ini):
+        probe = Probe()
+        timed = probe.timed
 
         def search(user: str, q: str, **extra: Any) -> tuple[float, int, Any]:
             return timed("package_search", user, q=q, rows=ROWS, include_private=True, **extra)
@@ -292,7 +242,7 @@ def run_time(side: str, ini: str, args: argparse.Namespace) -> dict[str, Any]:
                     timed("package_show", user, id=name)
 
         keys = list(subjects)
-        zh = base.ZH_QUERIES
+        zh = catalog.ZH_QUERIES
         for i in range(args.queries):
             order = keys[i % len(keys):] + keys[:i % len(keys)]  # no user always goes first
             for key in order:
@@ -346,32 +296,21 @@ def usable_conditional(search: Callable[..., Any], user: str) -> int:
 
 # ------------------------------------------------------------------ parent: both sites, one table
 
-def worker_cmd(phase: str, side: str, ini: str, out: Path, args: argparse.Namespace) -> list[str]:
-    return [sys.executable, __file__, "--worker", phase, "--side", side, "--ini", ini,
-            "--result", str(out), "--entries", str(args.entries), "--grants", str(args.grants),
-            "--queries", str(args.queries), "--seed", str(args.seed)]
-
-
 def run_workers(args: argparse.Namespace) -> dict[str, Any]:
     inis = {"stock": args.stock_ini, "govshare": args.govshare_ini}
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         # Load both sites at once (2 cores), then time them one after the other.
-        procs = {side: subprocess.Popen(worker_cmd("load", side, inis[side], Path(tmp, f"load-{side}"), args))
+        procs = {side: subprocess.Popen(common.worker_argv(__file__, "load", side, inis[side],
+                                                           Path(tmp, f"load-{side}")))
                  for side in SIDES}
         if any(p.wait() for p in procs.values()):
             sys.exit("loading failed")
         for side in SIDES:
-            results[f"load-{side}"] = json.loads(Path(tmp, f"load-{side}").read_text())
+            results[f"load-{side}"] = common.read_result(Path(tmp, f"load-{side}"))
         for side in SIDES:
-            out = Path(tmp, f"time-{side}")
-            subprocess.run(worker_cmd("time", side, inis[side], out, args), check=True)
-            results[side] = json.loads(out.read_text())
+            results[side] = common.run_worker(__file__, "time", side, inis[side], Path(tmp, f"time-{side}"))
     return results
-
-
-def _ms(values: list[float]) -> str:
-    return f"{percentile(values, 50):.1f} / {percentile(values, 95):.1f}" if values else "–"
 
 
 def _median(values: list[int]) -> str:
@@ -402,27 +341,21 @@ def print_table(res: dict[str, Any], args: argparse.Namespace, wall: float) -> N
         ("entries visible (q=*:*)", str(a["visible"]), str(b["visible"]), str(st["visible"])),
         ("others' conditional entries, not open to all, usable", str(a["usable_conditional"]),
          str(b["usable_conditional"]), "– (URLs shown to all who see)"),
-        ("package_search q=*:* p50 / p95 (ms)", _ms(a["search_all"]), _ms(b["search_all"]),
-         _ms(st["search_all"])),
-        ("package_search Chinese words p50 / p95 (ms)", _ms(a["search_zh"]), _ms(b["search_zh"]),
-         _ms(st["search_zh"])),
+        ("package_search q=*:* p50 / p95 (ms)", p50_p95(a["search_all"]), p50_p95(b["search_all"]),
+         p50_p95(st["search_all"])),
+        ("package_search Chinese words p50 / p95 (ms)", p50_p95(a["search_zh"]), p50_p95(b["search_zh"]),
+         p50_p95(st["search_zh"])),
         ("SQL statements per package_search (median)", _median(a["search_sql"]),
          _median(b["search_sql"]), _median(st["search_sql"])),
         ("package_search errors", str(a["errors"]), str(b["errors"]), str(st["errors"])),
-        ("package_show, conditional entry p50 / p95 (ms)", _ms(a["show"]), _ms(b["show"]),
-         _ms(st["show"])),
+        ("package_show, conditional entry p50 / p95 (ms)", p50_p95(a["show"]), p50_p95(b["show"]),
+         p50_p95(st["show"])),
         ("SQL statements per package_show (median)", _median(a["show_sql"]), _median(b["show_sql"]),
          _median(st["show_sql"])),
         ("package_show calls with all data usable", f"{a['show_data_access']}/{len(a['show'])}",
          f"{b['show_data_access']}/{len(b['show'])}", f"{st['show_data_access']}/{len(st['show'])}"),
     ]
-    table = [cols] + rows
-    widths = [max(len(row[i]) for row in table) for i in range(4)]
-    for i, row in enumerate(table):
-        print("| " + " | ".join(c.ljust(w) if j == 0 else c.rjust(w)
-                                for j, (c, w) in enumerate(zip(row, widths))) + " |")
-        if i == 0:
-            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    common.print_table(cols, rows)
     print(f"""
 labels of A: {', '.join(a['labels'])}
 label filter sent for A: {a['fq']}
@@ -437,7 +370,7 @@ label filter sent for B: {b['fq']}
     print(f"""
 latency: package_search and package_show called in-process as the API calls them (new context and
   database session per call, not HTTP), rows={ROWS} with full results and resources; q=*:* and the
-  {len(base.ZH_QUERIES)} Chinese words of bench/search.py in turn; users alternate, after one untimed pass.
+  {len(catalog.ZH_QUERIES)} Chinese words of bench/catalog.py in turn; users alternate, after one untimed pass.
   include_private=true on both sites (the search page's default). package_show cycles through
   {g['show_entries']} conditional, authorized-open entries of other departments, which A may use by a grant
   (govshare records each such read in govshare_usage: {g['usage_rows']} rows written during the run)
@@ -446,26 +379,15 @@ latency: package_search and package_show called in-process as the API calls them
   after timing: stock {s['loadavg']:.1f}, govshare {g['loadavg']:.1f}; {os.cpu_count()} cores).""")
 
 
-def parse_args() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--entries", type=int, default=2000, help="entries loaded into each site")
+def main() -> None:
+    p = common.parser(__doc__)
     p.add_argument("--grants", type=int, default=5000, help="grants of department A")
     p.add_argument("--queries", type=int, default=200, help="timed calls per user and kind")
-    p.add_argument("--seed", type=int, default=1, help="seed of the generated entries")
-    p.add_argument("--stock-ini", default=".stack/bench-labels-stock.ini")
-    p.add_argument("--govshare-ini", default=".stack/bench-labels-govshare.ini")
-    p.add_argument("--worker", choices=("load", "time"), help=argparse.SUPPRESS)
-    p.add_argument("--side", choices=SIDES, help=argparse.SUPPRESS)
-    p.add_argument("--ini", help=argparse.SUPPRESS)
-    p.add_argument("--result", help=argparse.SUPPRESS)
-    return p.parse_args()
-
-
-def main() -> None:
-    args = parse_args()
+    common.add_sides(p, "bench-labels", ("load", "time"))
+    args = p.parse_args()
     if args.worker:
         run = run_load if args.worker == "load" else run_time
-        Path(args.result).write_text(json.dumps(run(args.side, args.ini, args)), encoding="utf-8")
+        common.write_result(args.result, run(args.side, args.ini, args))
         return
     start = time.perf_counter()
     results = run_workers(args)

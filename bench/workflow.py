@@ -7,7 +7,7 @@ Run it through bench/run_all.sh, which gives it an empty database and Solr core:
 
 Set-up through the actions: 30 departments and the data authority (data-authority), an admin
 (who decides) and a staff member per department, 3 authority members, 50 citizens, and
-conditional entries from bench/search.py's generator, 5 per department. Then 100,000 requests
+conditional entries from bench/catalog.py's generator, 5 per department. Then 100,000 requests
 (and their audit trail) are written with COPY, as the workflow would have left them over two
 years: a request every ~10 minutes, its deadline 10 working days on (workdays.py), share
 requests from another department (90%) and open-data applications by citizens for the
@@ -31,16 +31,13 @@ import json
 import os
 import random
 import re
-import sys
 import time
 import uuid
-from pathlib import Path
 from typing import Any, Callable
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from labels import base, make_app, site_user  # noqa: E402  bench/ scripts are not a package
-
-percentile, log = base.percentile, base.log
+import catalog
+import common
+from common import log, p50_p95, percentile, print_table
 
 DEPARTMENTS = 30
 AUTHORITY_MEMBERS = 3
@@ -74,10 +71,10 @@ def setup_site(call: Callable[..., Any], per_department: int, seed: int) -> dict
     for serial, name in enumerate(orgs, 1):
         title = "市大数据管理局" if name == "data-authority" else f"市第{serial:02d}委办局"
         call("organization_create", name=name, title=title, region_level="city",
-             department_code=base.department_code(serial))
+             department_code=catalog.department_code(serial))
         # CKAN makes the creator (the site user) an admin of the organization: it would decide
         # every department's requests and be told of every reminder and escalation.
-        call("organization_member_delete", id=name, username=site_user())
+        call("organization_member_delete", id=name, username=common.site_user())
 
     def user(name: str, org: str | None = None, role: str = "member") -> None:
         call("user_create", name=name, email=f"{name}@bench.example", password="bench-password-1")
@@ -94,7 +91,7 @@ def setup_site(call: Callable[..., Any], per_department: int, seed: int) -> dict
 
     wanted = DEPARTMENTS * per_department
     size = wanted * 5
-    while len(conditional := [e for e in base.make_entries(size, seed)
+    while len(conditional := [e for e in catalog.make_entries(size, seed)
                               if e["share_type"] == "conditional"]) < wanted:
         size *= 2
     start = time.perf_counter()
@@ -221,19 +218,15 @@ def sql(statement: str, *params: Any) -> list[tuple]:
 
 # ------------------------------------------------------------------ measuring
 
-class Probe:
+class Probe(common.StatementCounter):
     """Counts SQL statements; keeps those of one call when asked."""
 
     def __init__(self) -> None:
-        from ckan import model
-        from sqlalchemy import event
-
-        self.statements = 0
+        super().__init__()
         self.keep: list[tuple[str, Any]] | None = None
-        event.listen(model.meta.engine, "before_cursor_execute", self._statement)
 
     def _statement(self, _conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        self.statements += 1
+        super()._statement()
         if self.keep is not None:
             self.keep.append((statement, parameters))
 
@@ -319,19 +312,10 @@ def on_copy(statement: str) -> str:
 
 
 def run(args: argparse.Namespace) -> None:
-    from ckan import model
-    from ckan.plugins import toolkit as tk
-
     wall = time.perf_counter()
-    app = make_app(args.ini, **{"ckan.search.solr_commit": "false"})
-    with app._wsgi_app.test_request_context():
-        admin = site_user()
-
-        def call(action: str, **data: Any) -> Any:
-            return tk.get_action(action)({"user": admin}, data)
-
-        if model.Session.query(model.Package).count():
-            sys.exit(f"{args.ini}: the site is not empty; run bench/run_all.sh, which resets it")
+    with common.site(args.ini, **{"ckan.search.solr_commit": "false"}):
+        common.require_empty(args.ini)
+        call = common.caller(common.site_user())
         start = time.perf_counter()
         site = setup_site(call, args.entries_per_department, args.seed)
         setup_s = time.perf_counter() - start
@@ -351,13 +335,7 @@ def run(args: argparse.Namespace) -> None:
         after = state_counts()
 
         def list_call(user: str, **data: Any) -> tuple[float, int, dict[str, Any]]:
-            before_sql = probe.statements
-            begin = time.perf_counter()
-            result = tk.get_action("govshare_request_list")({"user": user}, {"limit": LIMIT, **data})
-            ms = (time.perf_counter() - begin) * 1000
-            statements = probe.statements - before_sql
-            model.Session.remove()
-            return ms, statements, result
+            return probe.timed("govshare_request_list", user, limit=LIMIT, **data)
 
         admins = [f"wf-admin-{n:02d}" for n in range(1, DEPARTMENTS + 1)]
         calls = {
@@ -414,20 +392,6 @@ def state_counts() -> dict[str, int]:
 
 # ------------------------------------------------------------------ printing
 
-def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    all_rows = [header] + rows
-    widths = [max(len(r[i]) for r in all_rows) for i in range(len(header))]
-    for i, row in enumerate(all_rows):
-        print("| " + " | ".join(c.ljust(w) if j == 0 else c.rjust(w)
-                                for j, (c, w) in enumerate(zip(row, widths))) + " |")
-        if i == 0:
-            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-
-
-def _ms(values: list[float]) -> str:
-    return f"{percentile(values, 50):.1f} / {percentile(values, 95):.1f}"
-
-
 def report(args: argparse.Namespace, before: dict[str, int], after: dict[str, int],
            runs: list[dict[str, Any]], timings: dict[str, dict[str, list[float]]],
            plans: dict[str, Any], partial: list[str], setup_s: float, copy_s: float,
@@ -436,17 +400,17 @@ def report(args: argparse.Namespace, before: dict[str, int], after: dict[str, in
           f"{DEPARTMENTS * args.entries_per_department} conditional entries, written by COPY with "
           f"{audit_rows} audit rows in {copy_s:.1f} s (set-up through the actions: {setup_s:.0f} s); "
           f"{args.queries} timed calls each; wall time {wall:.0f} s\n")
-    table(("requests", "before the job", "after its 2 runs"),
+    print_table(("requests", "before the job", "after its 2 runs"),
           [(k, str(before[k]), str(after[k])) for k in before])
     print("\nThe deadline job, workflow.remind_and_escalate():\n")
-    table(("run", "reminded", "escalated", "seconds", "SQL statements", "notifications",
+    print_table(("run", "reminded", "escalated", "seconds", "SQL statements", "notifications",
            "email jobs queued"),
           [(f"{n}{' (nothing left to do)' if n == 2 else ''}", str(r["reminded"]),
             str(r["escalated"]), f"{r['s']:.2f}", str(r["sql"]), str(r["notifications"]),
             str(r["jobs"])) for n, r in enumerate(runs, 1)])
     print(f"\ngovshare_request_list (limit {LIMIT}), in-process as the API calls it:\n")
-    table(("call", "matching (count)", "p50 / p95 (ms)", "SQL statements per call"),
-          [(name, str(int(percentile(t["count"], 50))), _ms(t["ms"]),
+    print_table(("call", "matching (count)", "p50 / p95 (ms)", "SQL statements per call"),
+          [(name, str(int(percentile(t["count"], 50))), p50_p95(t["ms"]),
             str(int(percentile(t["sql"], 50)))) for name, t in timings.items()])
     print(f"\nThe same calls' SQL alone, on govshare_request and on {COPY_TABLE} (a copy with the "
           f"same rows and indexes but without the partial ones: {', '.join(partial)}):\n")
@@ -456,9 +420,9 @@ def report(args: argparse.Namespace, before: dict[str, int], after: dict[str, in
             q = p[kind]
             with_, without = percentile(q["ms_with"], 50), percentile(q["ms_without"], 50)
             label = "SELECT … ORDER BY deadline LIMIT 50" if kind == "rows" else "SELECT count(*)"
-            rows.append((f"{name}: {label}", _ms(q["ms_with"]), _ms(q["ms_without"]),
+            rows.append((f"{name}: {label}", p50_p95(q["ms_with"]), p50_p95(q["ms_without"]),
                          f"{without / with_:.1f}×" if with_ else "–"))
-    table(("query", "with partial indexes p50 / p95 (ms)", "copy without p50 / p95 (ms)",
+    print_table(("query", "with partial indexes p50 / p95 (ms)", "copy without p50 / p95 (ms)",
            "p50 ratio"), rows)
     print("\nEXPLAIN ANALYZE (node lines; cost estimates removed):")
     for name, p in plans.items():
@@ -478,11 +442,10 @@ The job ran against the real Redis queue (emails are queued, not sent: no worker
 
 
 def parse_args() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = common.parser(__doc__)
     p.add_argument("--requests", type=int, default=100_000)
     p.add_argument("--entries-per-department", type=int, default=5)
     p.add_argument("--queries", type=int, default=200, help="timed calls of each kind")
-    p.add_argument("--seed", type=int, default=1)
     p.add_argument("--ini", default=".stack/bench-workflow.ini")
     return p.parse_args()
 

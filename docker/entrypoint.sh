@@ -11,12 +11,13 @@
 #
 # Every command first writes the runtime ini ($CKAN_INI): it `use`s config/production.ini
 # (which `use`s config/common.ini) and adds the CKAN__* / CKAN___* / CKANEXT__* options of
-# the environment (docker/govshare_docker.py).
+# the environment (docker/tools/runtime_ini.py). The other tools in tools/ wait for the
+# services, hold the init lock, set the DataStore permissions and run the scheduler.
 set -euo pipefail
 
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
 APP=$(dirname "$SELF")  # /srv/app in the image
-HELPER="$APP/govshare_docker.py"
+TOOLS="$APP/tools"
 : "${CKAN_INI:=$APP/run/ckan.ini}"
 export CKAN_INI
 
@@ -24,16 +25,16 @@ log() { printf '[govshare] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 # The portal's one-time work; idempotent, and serialised between containers by
-# `govshare_docker.py locked` (a PostgreSQL advisory lock), so replicas can start together.
+# tools/init_lock.py (a PostgreSQL advisory lock), so replicas can start together.
 initialise() {
     log "ckan db upgrade"
     ckan db upgrade
     log "ckan db pending-migrations --apply"
     ckan db pending-migrations --apply
     if [[ -n ${CKAN_DATASTORE_WRITE_URL:-} ]]; then
-        # As the owner of the databases, not a superuser (govshare_docker.py datastore-sql).
+        # As the owner of the databases, not a superuser (tools/datastore_permissions.py).
         log "ckan datastore set-permissions"
-        ckan datastore set-permissions | python "$HELPER" datastore-sql
+        ckan datastore set-permissions | python "$TOOLS/datastore_permissions.py"
     fi
 
     local name=${GOVSHARE_ADMIN_NAME:-admin}
@@ -74,33 +75,33 @@ initialise() {
     fi
 }
 
-python "$HELPER" write-ini "$CKAN_INI"
+python "$TOOLS/runtime_ini.py" "$CKAN_INI"
 
 cmd=${1:-web}
 case $cmd in
     web)
         shift || true
-        python "$HELPER" wait
+        python "$TOOLS/wait_for_services.py"
         if [[ ${GOVSHARE_INIT:-1} == 1 ]]; then
-            python "$HELPER" locked "$SELF" init-locked
+            python "$TOOLS/init_lock.py" "$SELF" init-locked
         fi
         log "starting gunicorn"
         exec gunicorn --config "$APP/gunicorn.conf.py" --chdir "$APP" "$@" wsgi:application
         ;;
     worker)
         shift
-        python "$HELPER" wait
+        python "$TOOLS/wait_for_services.py"
         exec ckan jobs worker "$@"
         ;;
     scheduler)
-        python "$HELPER" wait
-        exec python "$HELPER" scheduler
+        python "$TOOLS/wait_for_services.py"
+        exec python "$TOOLS/scheduler.py"
         ;;
     init)
-        python "$HELPER" wait
-        exec python "$HELPER" locked "$SELF" init-locked
+        python "$TOOLS/wait_for_services.py"
+        exec python "$TOOLS/init_lock.py" "$SELF" init-locked
         ;;
-    init-locked) # internal: run by `locked` above
+    init-locked) # internal: run by tools/init_lock.py above
         initialise
         ;;
     *)

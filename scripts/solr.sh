@@ -5,22 +5,21 @@
 #   scripts/solr.sh cores CORE...                 fresh conf for CORE..., loaded without a restart
 # State lives in .stack/solr/: home/ (solr.xml + cores), solr.pid, solr.log, port, classpath.
 set -euo pipefail
+LOG_TAG=solr
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-STATE=$ROOT/.stack/solr
+STATE=$STACK/solr
 SOLR_HOME=$STATE/home
 PIDFILE=$STATE/solr.pid
 LOG=$STATE/solr.log
 PORTFILE=$STATE/port
 CPFILE=$STATE/classpath.txt
 CLASSES=$STATE/classes
+# Made at every start; `cores` also makes the other bench_* cores (bench/run_all.sh) on demand.
+# Cores of stock CKAN (is_stock: named *_stock) have CKAN's schema.xml unmodified.
 CORES=(ckan ckan_test ckan_open ckan_open_test bench_stock bench_govshare)
-# bench/search.py compares govshare with stock CKAN: this core has CKAN's schema.xml unmodified.
-STOCK_CORE=bench_stock
-PY=$ROOT/.venv/bin/python
 TIMEOUT=${SOLR_START_TIMEOUT:-120}
-
-log() { echo "solr.sh: $*" >&2; }
 
 recorded_port() { cat "$PORTFILE" 2>/dev/null || echo "${SOLR_PORT:-8983}"; }
 
@@ -37,8 +36,6 @@ ping_ok() {
   curl -fsS --max-time 5 "http://127.0.0.1:$1/solr/ckan/admin/ping?wt=json" 2>/dev/null |
     grep -q '"status":"OK"'
 }
-
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 ensure_tools() {
   if ! command -v java >/dev/null || ! command -v javac >/dev/null || ! command -v mvn >/dev/null; then
@@ -68,12 +65,12 @@ ckan_schema() {
   "$PY" -c 'import importlib.util as u, os; print(os.path.join(u.find_spec("ckan").submodule_search_locations[0], "config", "solr", "schema.xml"))'
 }
 
-# A core's conf/: our solrconfig.xml, and the govshare schema (or CKAN's own for $STOCK_CORE).
+# A core's conf/: our solrconfig.xml, and the govshare schema (or CKAN's own for stock CKAN).
 write_conf() {
   local conf=$SOLR_HOME/$1/conf
   mkdir -p "$conf"
   cp "$ROOT/solr/solrconfig.xml" "$conf/solrconfig.xml"
-  if [[ $1 == "$STOCK_CORE" ]]; then
+  if is_stock "$1"; then
     cp "$(ckan_schema)" "$conf/schema.xml"
     touch "$conf/protwords.txt" "$conf/synonyms.txt" # referenced by CKAN's schema
   else
@@ -120,12 +117,8 @@ start() {
   build
   make_home
 
-  port=${SOLR_PORT:-8983}
-  local first=$port
-  while port_busy "$port"; do # taken by something that is not our Solr
-    port=$((port + 1))
-    ((port < first + 50)) || { log "no free port in $first..$port"; exit 1; }
-  done
+  local first=${SOLR_PORT:-8983}
+  port=$(first_free_port "$first") # the recorded one may be taken by something that is not our Solr
   [[ $port == "$first" ]] || log "port $first is taken; using $port"
   echo "$port" >"$PORTFILE"
 
@@ -188,7 +181,7 @@ cores() {
   start
   local core
   for core in "$@"; do
-    [[ " ${CORES[*]} " == *" $core "* ]] || { log "unknown core $core (not in CORES)"; exit 2; }
+    [[ " ${CORES[*]} " == *" $core "* || $core == bench_* ]] || { log "unknown core $core (not in CORES, not bench_*)"; exit 2; }
     if [[ $(core_admin STATUS "$core") == *'"instanceDir"'* ]]; then
       write_conf "$core"
       core_admin RELOAD "$core" >/dev/null

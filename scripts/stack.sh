@@ -10,32 +10,9 @@
 # Everything lives under .stack/; ports are picked at first start (the usual
 # one, or the next free one) and written to .stack/<service>/port.
 set -euo pipefail
-
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-STACK="$ROOT/.stack"
-VENV="$ROOT/.venv"
-PY="$VENV/bin/python"
-CKAN="$VENV/bin/ckan"
-PGBIN="/usr/lib/postgresql/15/bin"
-mkdir -p "$STACK"
-
-log() { printf '\033[1m[stack]\033[0m %s\n' "$*"; }
-die() { printf '\033[31m[stack] %s\033[0m\n' "$*" >&2; exit 1; }
-
-# Report a service that did not come up with the end of its log, then stop.
-fail_with_log() { echo "---- last lines of $2 ----" >&2; tail -n 40 "$2" >&2 || true; die "$1"; }
-
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# The port recorded for a service, or the first free one from $2 on.
-pick_port() {
-    local file="$STACK/$1/port" port="$2"
-    if [[ -s "$file" ]]; then cat "$file"; return; fi
-    while ! port_free "$port"; do port=$((port + 1)); done
-    mkdir -p "$STACK/$1"; echo "$port" >"$file"; echo "$port"
-}
-
-as_root() { if [[ $EUID -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
+LOG_TAG=stack
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 install_system() {
     local need=()
@@ -79,13 +56,6 @@ cmd_install() { install_system; install_python; install_browser; }
 
 # ---------------------------------------------------------------- PostgreSQL
 PG_DATA="$STACK/pg/data"
-PG_RUN="$STACK/pg/run"
-pg_as_owner() {
-    if [[ $EUID -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-pg_port() { pick_port pg 5432; }
-pg_psql() { pg_as_owner "$PGBIN/psql" -h "$PG_RUN" -p "$(pg_port)" -U postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
-
 start_pg() {
     local port; port=$(pg_port)
     mkdir -p "$STACK/pg" "$PG_RUN"
@@ -102,25 +72,6 @@ start_pg() {
         pg_as_owner "$PGBIN/pg_ctl" -D "$PG_DATA" -l "$STACK/pg/postgres.log" -w -t 60 \
             -o "-p $port -k $PG_RUN -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" start >/dev/null \
             || fail_with_log "PostgreSQL did not start" "$STACK/pg/postgres.log"
-    fi
-}
-
-# create_db NAME: role ckan and database NAME, both only if missing.
-create_db() {
-    pg_psql -c "SELECT 1 FROM pg_roles WHERE rolname='ckan'" | grep -q 1 \
-        || pg_psql -c "CREATE ROLE ckan LOGIN PASSWORD 'ckan'"
-    pg_psql -c "SELECT 1 FROM pg_database WHERE datname='$1'" | grep -q 1 \
-        || pg_psql -c "CREATE DATABASE $1 OWNER ckan ENCODING 'UTF8' TEMPLATE template0"
-}
-
-# create_datastore_db NAME INI: the DataStore's database, its read-only role and
-# CKAN's permissions script, each only if missing.
-create_datastore_db() {
-    pg_psql -c "SELECT 1 FROM pg_roles WHERE rolname='datastore_ro'" | grep -q 1 \
-        || pg_psql -c "CREATE ROLE datastore_ro LOGIN PASSWORD 'datastore'"
-    if ! pg_psql -c "SELECT 1 FROM pg_database WHERE datname='$1'" | grep -q 1; then
-        pg_psql -c "CREATE DATABASE $1 OWNER ckan ENCODING 'UTF8' TEMPLATE template0"
-        "$CKAN" -c "$2" datastore set-permissions 2>/dev/null | pg_psql -d "$1" >/dev/null
     fi
 }
 
@@ -145,33 +96,6 @@ cmd_services() {
     start_pg
     start_redis
     bash "$ROOT/scripts/solr.sh" start
-}
-
-# ------------------------------------------------------------------- configs
-# A per-machine secret, made once.
-secret() {
-    [[ -s "$STACK/secret" ]] || (umask 077; "$PY" -c "import secrets; print(secrets.token_urlsafe(32))" >"$STACK/secret")
-    cat "$STACK/secret"
-}
-
-# Service addresses of this machine, for the ini files in config/ to `use`.
-write_services_ini() { # NAME DATABASE SOLR_CORE REDIS_DB [SITE_URL]
-    cat >"$STACK/$1.ini" <<EOF
-# Written by scripts/stack.sh: this machine's service addresses.
-[app:main]
-use = config:$ROOT/config/common.ini
-SECRET_KEY = $(secret)
-api_token.jwt.encode.secret = string:$(secret)
-api_token.jwt.decode.secret = string:$(secret)
-sqlalchemy.url = postgresql://ckan:ckan@127.0.0.1:$(pg_port)/$2
-solr_url = http://127.0.0.1:$(cat "$STACK/solr/port")/solr/$3
-ckan.redis.url = redis://127.0.0.1:$(cat "$STACK/redis/port")/$4
-ckan.storage_path = $STACK/storage/$1
-ckan.datastore.write_url = postgresql://ckan:ckan@127.0.0.1:$(pg_port)/$2_datastore
-ckan.datastore.read_url = postgresql://datastore_ro:datastore@127.0.0.1:$(pg_port)/$2_datastore
-${5:+ckan.site_url = $5}
-EOF
-    mkdir -p "$STACK/storage/$1"
 }
 
 # --------------------------------------------------------------------- CKAN
@@ -207,8 +131,7 @@ cmd_run() {
     create_db govshare
     create_datastore_db govshare_datastore "$DEV_INI"
     log "migrating the database"
-    "$CKAN" -c "$DEV_INI" db upgrade >/dev/null
-    "$CKAN" -c "$DEV_INI" db pending-migrations --apply >/dev/null
+    migrate "$DEV_INI"
     ensure_admin
     log "loading demo data"
     "$CKAN" -c "$DEV_INI" govshare demo-load
