@@ -91,6 +91,17 @@ def matrix(site_world) -> Matrix:
 
 # ------------------------------------------------------------------ what leaks
 
+def representatives(world: World, kind: str) -> list[Entry]:
+    """One entry of each kind of access this user has (hidden; visible without data; with
+    data), turning with the user kind so that every entry is called by someone. Every
+    response is still scanned for the markers of all entries."""
+    groups: dict[tuple[bool, bool], list[Entry]] = {}
+    for entry in world.entries:
+        groups.setdefault(rules(kind, entry, world.role), []).append(entry)
+    turn = KINDS.index(kind)
+    return [members[turn % len(members)] for _, members in sorted(groups.items())]
+
+
 def withheld(matrix: Matrix, kind: str) -> list[tuple[str, str]]:
     """(marker, why) pairs that must not appear in any response to this kind."""
     markers = []
@@ -161,7 +172,7 @@ NOT_ENTRY = ("group.", "organization.", "user.", "feeds.", "activity.group",
              "activity.organization", "activity.user")
 
 
-def page_urls(app, world: World) -> Iterator[tuple[str, list[str], list[tuple[str, tuple[str, str]]]]]:
+def page_urls(app, world: World, entries: list[Entry]) -> Iterator[tuple[str, list[str], list[tuple[str, tuple[str, str]]]]]:
     """(endpoint, methods, [(entry code or "-", (url, the same route for a missing id))])."""
     adapter = app.flask_app.url_map.bind("test.ckan.net")
     for rule in app.flask_app.url_map.iter_rules():
@@ -171,7 +182,7 @@ def page_urls(app, world: World) -> Iterator[tuple[str, list[str], list[tuple[st
         per_entry = bool(set(rule.arguments) & ENTRY_ARGS) or (
             bool(set(rule.arguments) & {"id", "_id"}) and not rule.endpoint.startswith(NOT_ENTRY))
         urls = []
-        for entry in world.entries if per_entry else [None]:
+        for entry in entries if per_entry else [None]:
             values = {a: _value(a, rule.endpoint, entry, world, False) for a in rule.arguments}
             gone = {a: _value(a, rule.endpoint, entry, world, True) for a in rule.arguments}
             if None in values.values():
@@ -267,7 +278,7 @@ class _Routes:
         problems: list[str] = []
         matrix.problems = problems
         calls = 0
-        for endpoint, methods, urls in page_urls(matrix.app, world):
+        for endpoint, methods, urls in page_urls(matrix.app, world, representatives(world, kind)):
             for method in methods:
                 if method == "POST" and kind in WRITERS:
                     continue
@@ -283,7 +294,7 @@ class _Routes:
                         if looks(response) != looks(other):
                             problems.append(f"{kind} {method} {endpoint}: hidden {code} "
                                             f"{looks(response)} vs missing {looks(other)}")
-        assert calls > 100
+        assert calls > 50  # the route enumeration found the pages
         assert problems == [], "\n".join(problems)
 
     @pytest.mark.parametrize("kind", KINDS)
@@ -296,7 +307,7 @@ class _Routes:
             if writes and kind in WRITERS:
                 continue
             per_entry = name in entry_actions()
-            for entry in world.entries if per_entry else [None]:
+            for entry in representatives(world, kind) if per_entry else [None]:
                 response = call_action(matrix, kind, name, action_inputs(name, entry, world, False))
                 scan(matrix, kind, f"{name}({entry.code if entry else ''})",
                      response.status_code, response.get_data(as_text=True))

@@ -377,3 +377,28 @@ def display_context(context: dict[str, Any]) -> dict[str, Any]:
         return context
     return dict(context, ignore_auth=False, user=viewer.name if viewer else "",
                 auth_user_obj=viewer)
+
+
+def entry_named(value: Any, package_names: bool = True) -> Optional[model.Package]:
+    """The entry an action input names, whether by its id (or name), or by the id of one of
+    its resources, views or activities; None when it names none."""
+    if not isinstance(value, str) or not value:
+        return None
+    package = model.Package.get(value) if package_names else model.Session.get(model.Package, value)
+    if package is not None:
+        return package
+    resource = model.Resource.get(value)
+    if resource is None:
+        view = model.ResourceView.get(value)
+        resource = model.Resource.get(view.resource_id) if view is not None else None
+    if resource is not None:
+        return resource.package
+    from ckanext.activity.model import Activity
+    activity = model.Session.get(Activity, value)
+    return model.Package.get(activity.object_id) if activity is not None else None
+
+
+def hidden_from(user: model.User | None, package: Optional[model.Package]) -> bool:
+    """An entry that exists but that the user may not see: it must look missing."""
+    return (package is not None and package.state == "active"
+            and not can_see_entry(user, package))

@@ -3,6 +3,7 @@ users without the right to the data (403 with how to get access)."""
 from __future__ import annotations
 
 import functools
+import uuid
 from importlib import resources
 from typing import Any, Iterable, Optional
 
@@ -159,10 +160,55 @@ def _login_without_credentials() -> Optional[Any]:
     return None
 
 
+# Inputs that may name an entry (by itself, a resource, a view or an activity); "id" names
+# an entry only in the actions about entries (elsewhere a user, a group, ...).
+REFERENCE_KEYS = ("package_id", "resource_id", "view_id", "activity_id", "object")
+ENTRY_ACTION_WORDS = ("package", "dataset", "resource", "datastore", "activity",
+                      "collaborator", "relationship", "govshare")
+AS_MISSING = "govshare.as_missing"  # set on the re-asked request (see _as_if_missing)
+
+
+def _hidden_references(action: str, data: dict[str, Any]) -> dict[str, str]:
+    keys = REFERENCE_KEYS + (("id", "name") if any(w in action for w in ENTRY_ACTION_WORDS)
+                             else ())
+    viewer = access.page_viewer()
+    return {key: data[key] for key in keys
+            if access.hidden_from(viewer, access.entry_named(data.get(key)))}
+
+
+def _as_if_missing() -> Optional[Response]:
+    """An action asked about an entry the caller may not see answers exactly what it
+    answers about one that does not exist: it is asked again, with an id that exists
+    nowhere in place of each hidden one, and the answer given back with the caller's ids."""
+    if request.endpoint != "api.action" or request.environ.get(AS_MISSING):
+        return None
+    if access.is_sysadmin(access.page_viewer()):
+        return None
+    from ckan.views.api import _get_request_data
+    try:
+        data = _get_request_data(try_url_params=True)
+    except ValueError:
+        return None  # CKAN answers malformed input itself
+    hidden = _hidden_references((request.view_args or {}).get("logic_function") or "", data)
+    if not hidden:
+        return None
+    stand_ins = {key: str(uuid.uuid4()) for key in hidden}
+    headers = {k: v for k, v in request.headers.items() if k.lower() in ("authorization", "cookie")}
+    answer = current_app.test_client().post(
+        request.path, json=dict(data, **stand_ins), headers=headers,
+        environ_overrides={AS_MISSING: True})
+    body = answer.get_data(as_text=True)
+    for key, stand_in in stand_ins.items():
+        body = body.replace(stand_in, hidden[key])
+    return Response(body, status=answer.status_code, content_type=answer.content_type)
+
+
 @guards.before_app_request
 def guard() -> Optional[Any]:
-    _csrf_checked()
-    return _closed_to_public() or _undeclared_refused() or _login_without_credentials()
+    if not request.environ.get(AS_MISSING):
+        _csrf_checked()
+    return (_closed_to_public() or _undeclared_refused() or _as_if_missing()
+            or _login_without_credentials())
 
 
 # CKAN's pages let some action errors through (e.g. /dataset/changes_multiple without
@@ -181,3 +227,4 @@ def _as_http(error: Exception) -> Any:
 
 for _action_error, _ in _AS_HTTP:
     guards.app_errorhandler(_action_error)(_as_http)
+

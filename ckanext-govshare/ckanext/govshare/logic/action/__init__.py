@@ -12,4 +12,5 @@ def get_actions() -> dict[str, Callable[..., Any]]:
     """Every public function of the area modules, under its own name (``__all__``)."""
     actions = {name: getattr(module, name) for module in _MODULES for name in module.__all__}
     actions.update(reads.activity_actions())
+    actions.update(reads.unchecked_input_actions())
     return actions

@@ -206,6 +206,8 @@ def _redacting_activities(name: str) -> Callable[..., Any]:
     @tk.chained_action
     @tk.side_effect_free
     def action(up: Action, context: Context, data_dict: DataDict) -> Any:
+        if name == "activity_show":  # CKAN's auth function reads it without its default
+            data_dict.setdefault("include_data", True)
         result = up(context, data_dict)
         policy = _shown_policy(context)
         if policy.sysadmin:
@@ -329,3 +331,29 @@ def member_list(up: Action, context: Context, data_dict: DataDict) -> list[Any]:
     packages = [m[0] for m in result if m[1] == "package"]
     visible = access.visible_package_ids(viewer, packages)
     return [m for m in result if m[1] != "package" or m[0] in visible]
+
+
+# ------------------------------------------------------------ CKAN's unchecked inputs
+
+# Inputs some of CKAN's actions (or their auth functions) read without checking they are
+# there: without them the caller gets a server error instead of being told what is missing.
+REQUIRED = {"group_autocomplete": ("q",), "organization_autocomplete": ("q",),
+            "user_invite": ("email", "group_id", "role")}
+
+
+def _requiring(name: str, fields: tuple[str, ...]) -> Callable[..., Any]:
+    @tk.chained_action
+    def action(up: Action, context: Context, data_dict: DataDict) -> Any:
+        missing = [f for f in fields if f not in data_dict]
+        if missing:
+            raise tk.ValidationError({f: [tk._("Missing value")] for f in missing})
+        return up(context, data_dict)
+
+    if name.endswith("autocomplete"):
+        action = tk.side_effect_free(action)
+    action.__name__ = name
+    return action
+
+
+def unchecked_input_actions() -> dict[str, Callable[..., Any]]:
+    return {name: _requiring(name, fields) for name, fields in REQUIRED.items()}
