@@ -98,6 +98,11 @@ def _echo_year(shown: dict) -> None:
         click.echo(f"  {label}: {days or '-'}")
 
 
+def _refused(error) -> click.ClickException:
+    return click.ClickException("; ".join(
+        f"{field}: {' '.join(messages)}" for field, messages in error.error_dict.items()))
+
+
 def _site_context() -> dict:
     import ckan.plugins.toolkit as tk
 
@@ -114,7 +119,7 @@ def calendar_show(year: str) -> None:
     try:
         shown = tk.get_action("govshare_calendar_show")(_site_context(), {"year": year})
     except tk.ValidationError as error:
-        raise click.ClickException(str(error.error_summary))
+        raise _refused(error)
     _echo_year(shown)
 
 
@@ -134,12 +139,14 @@ def calendar_set(year: str, holidays: str, workdays: str, note: str, path) -> No
 
     data = {"holidays": holidays, "workdays": workdays, "note": note}
     if path is not None:
-        data = json.load(path)
+        try:
+            data = json.load(path)
+        except ValueError as error:
+            raise click.ClickException(f"{path.name} is not JSON: {error}")
         if not isinstance(data, dict):
             raise click.ClickException("the file must hold a JSON object")
     try:
         shown = tk.get_action("govshare_calendar_update")(_site_context(), {**data, "year": year})
     except tk.ValidationError as error:
-        raise click.ClickException("; ".join(
-            f"{field}: {' '.join(messages)}" for field, messages in error.error_dict.items()))
+        raise _refused(error)
     _echo_year(shown)
