@@ -121,6 +121,17 @@ def test_the_stored_arrangement_overrides_the_library(world):
     assert workdays.is_working_day(D(2026, 2, 17)) and workdays.is_working_day(D(2026, 2, 14))
 
 
+def test_the_library_estimate_of_a_year_is_not_an_arrangement(world):
+    """holidays computes 2027 by rule (e.g. 9 February "observed"); without the State
+    Council's substituted days it is not the official arrangement, so 2027 stays unknown."""
+    assert 2026 in workdays.library_years() and 2027 not in workdays.library_years()
+    shown = call(world["applicant"], "govshare_calendar_show", year=2027)
+    assert shown == {"year": 2027, "known": False, "source": None, "holidays": [],
+                     "workdays": [], "note": None, "updated": None, "updated_by": None}
+    with pytest.raises(workdays.UnknownYear):
+        workdays.is_working_day(D(2027, 2, 9))
+
+
 @pytest.mark.parametrize("who", [None, "applicant", "provider_admin"])
 def test_only_the_data_authority_enters_a_year(world, who):
     with pytest.raises(tk.NotAuthorized):
