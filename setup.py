@@ -31,7 +31,7 @@ setup(
         "ckanext-dcat==2.4.4",
         "python-stdnum==2.2",
         "openpyxl==3.1.5",
-        "chinesecalendar==1.11.0",
+        "holidays==0.109",
     ],
     entry_points={
         "ckan.plugins": ["govshare = ckanext.govshare.plugin:GovsharePlugin"],

@@ -94,7 +94,7 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def world(sysadmin_context) -> dict:
+def world(sysadmin_context, known_calendar) -> dict:
     """A provider with a conditional entry holding an uploaded file, a requesting department."""
     provider = make_department(name="browser-provider", title="市民政局")
     requester = make_department(name="browser-requester", title="市人社局")

@@ -21,7 +21,7 @@ TODAY = datetime.date.today().isoformat()
 
 
 @pytest.fixture
-def world(sysadmin_context):
+def world(sysadmin_context, known_calendar):
     """A provider with a conditional entry (two resources), a requesting department, the authority."""
     provider = make_department(name="provider-dept")
     requester = make_department(name="requester-dept")
@@ -71,7 +71,7 @@ def test_request_is_pending_with_deadline_and_parties(world):
     assert request["overdue"] is False
     assert request["requester_org"] == world["requester"]["id"]
     assert request["provider_org"] == world["entry"]["owner_org"]
-    expected = workdays.add_working_days(datetime.date.today(), 10)
+    expected = workdays.add_working_days(workdays.today(), 10)
     assert request["deadline"] == expected.isoformat()
 
 
@@ -285,6 +285,7 @@ def test_request_list_filters_and_visibility(world, sysadmin_context):
 
 # ------------------------------------------------------------------ time
 
+@pytest.mark.usefixtures("clean_db")
 def test_working_days_skip_the_spring_festival_and_count_makeup_saturdays():
     # 2026: 15-23 February off, Saturdays 14 and 28 February are working days.
     assert workdays.is_working_day(datetime.date(2026, 2, 14))
@@ -294,13 +295,15 @@ def test_working_days_skip_the_spring_festival_and_count_makeup_saturdays():
     assert workdays.working_days_between(datetime.date(2026, 2, 12), datetime.date(2026, 3, 4)) == 10
 
 
-@pytest.mark.ckan_config("govshare.calendar.extra_holidays", "2027-01-01 2027-02-08")
-@pytest.mark.ckan_config("govshare.calendar.extra_workdays", "2027-02-20")
-def test_years_the_library_does_not_know_use_configured_dates():
-    assert not workdays.is_working_day(datetime.date(2027, 1, 1))  # a Friday, configured off
-    assert workdays.is_working_day(datetime.date(2027, 2, 20))     # a Saturday, configured on
-    assert not workdays.is_working_day(datetime.date(2027, 1, 2))  # an ordinary Saturday
-    assert workdays.add_working_days(datetime.date(2026, 12, 31), 1) == datetime.date(2027, 1, 4)
+@pytest.mark.usefixtures("clean_db")
+@pytest.mark.ckan_config("govshare.calendar.extra_holidays", "2026-12-31 2027-01-01")
+@pytest.mark.ckan_config("govshare.calendar.extra_workdays", "2026-12-26")
+def test_configured_dates_override_days_but_do_not_make_a_year_known():
+    assert not workdays.is_working_day(datetime.date(2026, 12, 31))  # a Thursday, configured off
+    assert workdays.is_working_day(datetime.date(2026, 12, 26))     # a Saturday, configured on
+    assert not workdays.is_working_day(datetime.date(2026, 12, 27))  # an ordinary Sunday
+    with pytest.raises(workdays.UnknownYear):  # 2027 is listed, but nobody entered it
+        workdays.add_working_days(datetime.date(2026, 12, 30), 2)
 
 
 @pytest.mark.ckan_config("govshare.request.reply_working_days", "5")
@@ -383,7 +386,7 @@ def test_granted_access_is_recorded_and_shown_to_the_provider(world, app):
 # ------------------------------------------------------------------ open site
 
 @pytest.fixture
-def open_entry(sysadmin_context):
+def open_entry(sysadmin_context, known_calendar):
     provider = make_department(name="open-provider")
     admin = make_user(provider, "admin")
     entry = create_entry(sysadmin_context, provider, open_type="authorized",

@@ -22,7 +22,7 @@ FUTURE = (TODAY + datetime.timedelta(days=365)).isoformat()
 
 
 @pytest.fixture
-def world(sysadmin_context):
+def world(sysadmin_context, known_calendar):
     """A provider with a conditional entry (two resources), a requester, the authority."""
     provider = make_department(name="provider-dept", title="市民政局")
     requester = make_department(name="requester-dept", title="市人社局")
@@ -167,7 +167,7 @@ def test_no_form_for_users_who_cannot_request(app, world):
 # ------------------------------------------------------------------ the application form
 
 @pytest.fixture
-def open_entry(sysadmin_context):
+def open_entry(sysadmin_context, known_calendar):
     provider = make_department(name="open-provider")
     entry = create_entry(sysadmin_context, provider, open_type="authorized",
                          open_condition="实名申请", title="公交客流",

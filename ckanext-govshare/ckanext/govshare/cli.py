@@ -83,3 +83,70 @@ def sync_open(enqueue: bool) -> None:
     click.echo("\n".join(result.report()))
     if result.failed:
         raise click.exceptions.Exit(1)
+
+
+@govshare.group("calendar")
+def calendar() -> None:
+    """The working-day calendar: the official holiday arrangement of each year."""
+
+
+def _echo_year(shown: dict) -> None:
+    state = shown["source"] if shown["known"] else "UNKNOWN (deadlines may not reach into it)"
+    click.echo(f"{shown['year']}: {state}" + (f" — {shown['note']}" if shown["note"] else ""))
+    for label, key in (("days off", "holidays"), ("makeup working days", "workdays")):
+        days = " ".join(f"{d['date']}({d['source']})" for d in shown[key])
+        click.echo(f"  {label}: {days or '-'}")
+
+
+def _refused(error) -> click.ClickException:
+    return click.ClickException("; ".join(
+        f"{field}: {' '.join(messages)}" for field, messages in error.error_dict.items()))
+
+
+def _site_context() -> dict:
+    import ckan.plugins.toolkit as tk
+
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
+    return {"user": site_user["name"]}
+
+
+@calendar.command("show")
+@click.argument("year")
+def calendar_show(year: str) -> None:
+    """Show YEAR as deadlines count it: days off, makeup working days, where each comes from."""
+    import ckan.plugins.toolkit as tk
+
+    try:
+        shown = tk.get_action("govshare_calendar_show")(_site_context(), {"year": year})
+    except tk.ValidationError as error:
+        raise _refused(error)
+    _echo_year(shown)
+
+
+@calendar.command("set")
+@click.argument("year")
+@click.option("--holidays", default="", help="Days off: ISO dates separated by spaces or commas.")
+@click.option("--workdays", default="", help="Makeup working days (调休), likewise.")
+@click.option("--note", default="", help="Where the arrangement comes from (the notice).")
+@click.option("--file", "path", type=click.File(encoding="utf-8"),
+              help='JSON {"holidays": [...], "workdays": [...], "note": "..."} instead.')
+def calendar_set(year: str, holidays: str, workdays: str, note: str, path) -> None:
+    """Enter YEAR's official arrangement (国务院办公厅 放假安排); it replaces what was
+    stored and is audited as the site user."""
+    import json
+
+    import ckan.plugins.toolkit as tk
+
+    data = {"holidays": holidays, "workdays": workdays, "note": note}
+    if path is not None:
+        try:
+            data = json.load(path)
+        except ValueError as error:
+            raise click.ClickException(f"{path.name} is not JSON: {error}")
+        if not isinstance(data, dict):
+            raise click.ClickException("the file must hold a JSON object")
+    try:
+        shown = tk.get_action("govshare_calendar_update")(_site_context(), {**data, "year": year})
+    except tk.ValidationError as error:
+        raise _refused(error)
+    _echo_year(shown)

@@ -6,7 +6,7 @@ from typing import Any, Optional
 from ckanext.govshare import access, pages, registration, schema, workflow
 
 __all__ = ["govshare_how_to_get_access", "govshare_request_kind", "govshare_state_label",
-           "govshare_working_days_left", "govshare_choice_label", "govshare_unread_count",
+           "govshare_working_days_left", "govshare_calendar_warning", "govshare_choice_label", "govshare_unread_count",
            "govshare_pending_request", "govshare_applicant_types"]
 
 
@@ -31,8 +31,8 @@ def govshare_state_label(state: str) -> str:
     return workflow.state_label(state)
 
 
-def govshare_working_days_left(deadline: str) -> int:
-    """Working days from today to the deadline (negative once it has passed)."""
+def govshare_working_days_left(deadline: str) -> Optional[int]:
+    """Working days from today to the deadline (negative once it has passed; None: unknown)."""
     return pages.working_days_left(deadline)
 
 
@@ -49,3 +49,8 @@ def govshare_unread_count() -> int:
 def govshare_applicant_types() -> list[dict[str, str]]:
     """The register form's applicant types (person, company), as form.select options."""
     return [{"value": value, "text": text} for value, text in registration.applicant_types()]
+
+
+def govshare_calendar_warning() -> list[int]:
+    """For the data authority: the years it has to enter soon (see workdays.unknown_years_ahead)."""
+    return pages.calendar_warning(pages.current_user())

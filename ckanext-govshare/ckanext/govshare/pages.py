@@ -94,7 +94,7 @@ def _groups(ids: Iterable[str]) -> list[model.Group]:
 
 
 def request_defaults(kind: str) -> dict[str, Any]:
-    today = datetime.date.today()
+    today = workdays.today()
     data: dict[str, Any] = {"resource_scope": "all",
                             "period_end": (today + datetime.timedelta(days=365)).isoformat()}
     if kind == workflow.SHARE:
@@ -269,11 +269,20 @@ def my_departments(user: model.User) -> list[dict[str, str]]:
             for g in _groups(access.department_ids(user))]
 
 
-def working_days_left(deadline: str | datetime.date) -> int:
-    """Working days from today to the deadline; negative when it has passed."""
+def working_days_left(deadline: str | datetime.date) -> Optional[int]:
+    """Working days from today to the deadline; negative when it has passed; None when
+    the count crosses a year the platform does not know (the page says so, it does not fail)."""
     if isinstance(deadline, str):
         deadline = datetime.date.fromisoformat(deadline)
-    return workdays.working_days_between(datetime.date.today(), deadline)
+    try:
+        return workdays.working_days_between(workdays.today(), deadline)
+    except workdays.UnknownYear:
+        return None
+
+
+def calendar_warning(user: Optional[model.User]) -> list[int]:
+    """The years the authority has to enter soon; nothing for other users."""
+    return workdays.unknown_years_ahead(workdays.today()) if access.is_authority(user) else []
 
 
 # ------------------------------------------------------------------ usage

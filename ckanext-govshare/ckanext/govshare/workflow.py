@@ -13,7 +13,7 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 from sqlalchemy import insert, update
 
-from ckanext.govshare import access, notify, workdays
+from ckanext.govshare import access, calendar, notify, workdays
 from ckanext.govshare import schema as catalog
 from ckanext.govshare.model import Audit, Case, Grant, Request
 
@@ -77,7 +77,7 @@ def decidable_clause(user: model.User) -> Any:
     awaiting_precheck = (Request.kind == OPEN) & Request.prechecked.is_(False)
     clause = Request.provider_org_id.in_(orgs) & ~awaiting_precheck
     if access.is_authority(user):
-        clause = clause | (Request.deadline < datetime.date.today()) | awaiting_precheck
+        clause = clause | (Request.deadline < workdays.today()) | awaiting_precheck
     return pending & clause
 
 
@@ -106,7 +106,7 @@ def _resource_ids(package: model.Package, wanted: Optional[list[str]]) -> Option
 def _period(start: datetime.date, end: datetime.date) -> None:
     if end < start:
         raise _error("period_end", tk._("The period cannot end before it starts"))
-    if end < datetime.date.today():
+    if end < workdays.today():
         raise _error("period_end", tk._("The period has already ended"))
 
 
@@ -158,7 +158,7 @@ def create_share_request(user: model.User, data: dict[str, Any]) -> Request:
         basis=data["basis"], contact=data["contact"],
         period_start=data["period_start"], period_end=data["period_end"], state=PENDING,
         deadline=workdays.add_working_days(
-            datetime.date.today(), tk.config.get("govshare.request.reply_working_days")))
+            workdays.today(), tk.config.get("govshare.request.reply_working_days"), "package_id"))
     return _submitted(user, request, package)
 
 
@@ -168,7 +168,7 @@ def create_application(user: model.User, data: dict[str, Any]) -> Request:
         raise _error("package_id", tk._("Only authorized-open entries need an application"))
     if not data.get("commitment_accepted"):
         raise _error("commitment_accepted", tk._("You must accept the data security commitment"))
-    today = datetime.date.today()
+    today = workdays.today()
     _period(today, data["period_end"])
     request = Request(
         kind=OPEN, package_id=package.id, provider_org_id=package.owner_org,
@@ -179,7 +179,7 @@ def create_application(user: model.User, data: dict[str, Any]) -> Request:
         contact=data.get("contact"), period_start=today, period_end=data["period_end"],
         state=PENDING, prechecked=not tk.config.get("govshare.application.authority_precheck"),
         deadline=workdays.add_working_days(
-            today, tk.config.get("govshare.request.reply_working_days")))
+            today, tk.config.get("govshare.request.reply_working_days"), "package_id"))
     return _submitted(user, request, package)
 
 
@@ -240,7 +240,7 @@ def approve(user: model.User, request: Request, data: dict[str, Any]) -> Request
     grant = Grant(package_id=request.package_id,
                   grantee_org_id=request.requester_org_id if request.kind == SHARE else None,
                   grantee_user_id=request.requester_user_id if request.kind == OPEN else None,
-                  resource_ids=resource_ids, valid_from=max(request.period_start, datetime.date.today()),
+                  resource_ids=resource_ids, valid_from=max(request.period_start, workdays.today()),
                   valid_until=period_end, reason=tk._("Approved request {id}").format(id=request.id),
                   granted_by=user.id)
     model.Session.add(grant)
@@ -303,10 +303,10 @@ def remind_and_escalate(today: Optional[datetime.date] = None) -> dict[str, int]
     Set-based, so that its cost does not grow with a statement per request: one UPDATE ...
     RETURNING marks the requests of each kind (a request decided meanwhile is left alone),
     then their audit records and notifications are inserted in bulk."""
-    today = today or datetime.date.today()
+    today = today or workdays.today()
     before = tk.config.get("govshare.request.remind_before_days")
     # Deadlines at most `before` working days away: up to the (before + 1)-th working day.
-    remind_until = workdays.add_working_days(today, before + 1)
+    remind_until = workdays.horizon(today, before + 1)
     due = model.Session.execute(
         update(Request)
         .where(Request.state == PENDING, Request.reminded.is_(False),
@@ -341,6 +341,7 @@ def remind_and_escalate(today: Optional[datetime.date] = None) -> dict[str, int]
     if audits:
         model.Session.execute(insert(Audit), audits)
     notify.tell_many(messages)
+    calendar.warn_authority(today)
     model.Session.commit()
     notify.send_queued()
     return {"reminded": len(due), "escalated": len(overdue)}

@@ -20,6 +20,7 @@ __all__ = [
     "govshare_application_refuse", "govshare_application_precheck",
     "govshare_case_create", "govshare_case_resolve", "govshare_case_list",
     "govshare_usage_list", "govshare_remind_and_escalate",
+    "govshare_calendar_show", "govshare_calendar_update",
 ]
 
 
@@ -226,3 +227,15 @@ def govshare_usage_list(context: Context, data_dict: DataDict) -> AuthResult:
 
 def govshare_remind_and_escalate(context: Context, data_dict: DataDict) -> AuthResult:
     return _refused(tk._("Only system administrators run the deadline job."))
+
+
+# ------------------------------------------------------------------ calendar
+
+def govshare_calendar_show(context: Context, data_dict: DataDict) -> AuthResult:
+    """Every logged-in user reads the working-day calendar."""
+    return _logged_in(context)
+
+
+def govshare_calendar_update(context: Context, data_dict: DataDict) -> AuthResult:
+    """The data authority enters the official arrangement of a year."""
+    return _authority(context)

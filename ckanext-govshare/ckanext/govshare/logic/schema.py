@@ -135,3 +135,20 @@ def usage_list(ignore_missing: Validator, unicode_safe: Validator, int_validator
         "package_id": [ignore_missing, unicode_safe],
         "limit": [ignore_missing, int_validator, natural_number_validator],
     }
+
+
+@validator_args
+def calendar_show(not_empty: Validator, govshare_calendar_year: Validator) -> Schema:
+    return {"year": [not_empty, govshare_calendar_year]}
+
+
+@validator_args
+def calendar_update(not_empty: Validator, not_missing: Validator, default: Validator,
+                    govshare_calendar_note: Validator, govshare_calendar_year: Validator,
+                    govshare_iso_dates: Validator) -> Schema:
+    return {
+        "year": [not_empty, govshare_calendar_year],
+        "holidays": [default([]), govshare_iso_dates],
+        "workdays": [default([]), govshare_iso_dates],
+        "note": [not_missing, govshare_calendar_note, not_empty],
+    }

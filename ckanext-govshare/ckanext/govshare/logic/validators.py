@@ -18,7 +18,7 @@ from ckanext.scheming.validation import scheming_validator
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
-from ckanext.govshare import access
+from ckanext.govshare import access, workdays
 from ckanext.govshare import schema as catalog
 
 __all__ = [
@@ -34,6 +34,9 @@ __all__ = [
     "govshare_department_code",
     "govshare_visibility",
     "govshare_usage_scope_codes",
+    "govshare_iso_dates",
+    "govshare_calendar_year",
+    "govshare_calendar_note",
 ]
 
 _ = tk._
@@ -313,3 +316,34 @@ package_id_or_name_exists = _seen("package_id_or_name_exists")
 resource_id_exists = _seen("resource_id_exists")
 __all__ += ["package_id_exists", "package_name_exists", "package_id_or_name_exists",
             "resource_id_exists"]
+
+
+def govshare_iso_dates(value: Any, context: Context) -> list[datetime.date]:
+    """A list of ISO dates (YYYY-MM-DD), or one text of them separated by spaces or commas
+    (forms, the CLI and the config lists)."""
+    days = value.replace(",", " ").split() if isinstance(value, str) else value
+    if not isinstance(days, list):
+        raise tk.Invalid(_("Give a list of dates (YYYY-MM-DD)"))
+    parsed = []
+    for day in days:
+        try:
+            parsed.append(workdays.parse_date(day))
+        except ValueError:
+            raise tk.Invalid(_("Not a date (YYYY-MM-DD): {value}").format(value=str(day)[:40]))
+    return sorted(set(parsed))
+
+
+def govshare_calendar_year(value: Any, context: Context) -> int:
+    """A year the calendar can hold."""
+    text = str(value).strip() if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
+    if not text.isdigit() or not workdays.FIRST_YEAR <= int(text) <= workdays.LAST_YEAR:
+        raise tk.Invalid(_("Give a year from {first} to {last}").format(
+            first=workdays.FIRST_YEAR, last=workdays.LAST_YEAR))
+    return int(text)
+
+
+def govshare_calendar_note(value: Any, context: Context) -> str:
+    """Where a year's arrangement comes from: one line of text."""
+    if not isinstance(value, str) or len(value) > 500 or any(c < " " for c in value):
+        raise tk.Invalid(_("Give the source as one line of text (at most 500 characters)"))
+    return value.strip()

@@ -11,6 +11,8 @@ from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, ForeignKey,
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped
 
+from ckanext.govshare import workdays
+
 __all__ = ["Grant", "Request", "Case", "Audit", "Usage", "Notification"]
 
 
@@ -45,7 +47,7 @@ class Grant(tk.BaseModel):
     @classmethod
     def active_clause(cls, today: datetime.date | None = None) -> Any:
         """SQL condition: not revoked and today inside [valid_from, valid_until]."""
-        today = today or datetime.date.today()
+        today = today or workdays.today()
         return and_(cls.revoked.is_(None), cls.valid_from <= today, cls.valid_until >= today)
 
     @classmethod
@@ -53,7 +55,7 @@ class Grant(tk.BaseModel):
         return or_(cls.resource_ids.is_(None), cls.resource_ids.contains([resource_id]))
 
     def is_active(self, today: datetime.date | None = None) -> bool:
-        today = today or datetime.date.today()
+        today = today or workdays.today()
         return self.revoked is None and self.valid_from <= today <= self.valid_until
 
     def as_dict(self) -> dict[str, Any]:
@@ -118,7 +120,7 @@ class Request(tk.BaseModel):
     grant_id: Mapped[Optional[str]] = Column(UnicodeText, ForeignKey("govshare_grant.id"))
 
     def is_overdue(self, today: datetime.date | None = None) -> bool:
-        return self.state == "pending" and (today or datetime.date.today()) > self.deadline
+        return self.state == "pending" and (today or workdays.today()) > self.deadline
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -221,3 +223,8 @@ class Notification(tk.BaseModel):
     created: Mapped[datetime.datetime] = Column(DateTime, nullable=False,
                                                 default=datetime.datetime.utcnow)
     seen: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+
+
+from ckanext.govshare.model.calendar import CalendarDay, CalendarYear  # noqa: E402
+
+__all__ += ["CalendarYear", "CalendarDay"]

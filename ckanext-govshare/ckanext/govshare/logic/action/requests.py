@@ -1,14 +1,13 @@
 """Share requests (共享申请) and open-data applications (开放申请)."""
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 import ckan.plugins.toolkit as tk
 from ckan import model
 from ckan.types import Context, DataDict
 
-from ckanext.govshare import access, workflow
+from ckanext.govshare import access, workdays, workflow
 from ckanext.govshare.logic import schema
 from ckanext.govshare.logic.action.base import dates, me, validated
 from ckanext.govshare.model import Audit, Request
@@ -101,7 +100,7 @@ def govshare_request_list(context: Context, data_dict: DataDict) -> dict[str, An
         package = model.Package.get(data["package_id"])
         query = query.filter(Request.package_id == (package.id if package else None))
     if "overdue" in data:
-        overdue = (Request.state == workflow.PENDING) & (Request.deadline < datetime.date.today())
+        overdue = (Request.state == workflow.PENDING) & (Request.deadline < workdays.today())
         query = query.filter(overdue if data["overdue"] else ~overdue)
     if "escalated" in data:
         query = query.filter(Request.escalated.is_(data["escalated"]))
