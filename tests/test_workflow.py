@@ -13,7 +13,7 @@ from freezegun import freeze_time
 
 from conftest import as_user, create_entry, make_department, make_user, run_jobs
 from ckanext.govshare import workdays
-from ckanext.govshare.model import Audit, Grant, Notification, Request, Usage
+from ckanext.govshare.model import Audit, Grant, Notification, OutboxMail, Request, Usage
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 FUTURE = (datetime.date.today() + datetime.timedelta(days=365)).isoformat()
@@ -437,7 +437,9 @@ def test_authority_precheck_comes_first(open_entry):
 def test_decision_is_emailed_to_the_requester(world, smtp_server):
     request = create_request(world)
     call(world["provider_admin"], "govshare_request_refuse", id=request["id"], reason="用途不符")
-    assert run_jobs() == model.Session.query(Notification).count()
+    assert run_jobs() == 2  # each action queued a sweep of the outbox after its commit
+    assert model.Session.query(OutboxMail).filter(OutboxMail.sent.is_(None)).count() == 0
+    assert len(smtp_server.received) == model.Session.query(OutboxMail).count() >= 2
     recipients = {r for rcpts, _ in smtp_server.received for r in rcpts}
     # the provider's admins are told of the request, the requester of the refusal
     assert {"admin@provider.test", "clerk@requester.test"} <= recipients

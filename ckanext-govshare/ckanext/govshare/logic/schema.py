@@ -135,3 +135,14 @@ def usage_list(ignore_missing: Validator, unicode_safe: Validator, int_validator
         "package_id": [ignore_missing, unicode_safe],
         "limit": [ignore_missing, int_validator, natural_number_validator],
     }
+
+
+@validator_args
+def registration_confirm(not_empty: Validator, unicode_safe: Validator) -> Schema:
+    return {"token": [not_empty, unicode_safe]}
+
+
+@validator_args
+def notification_list(ignore_missing: Validator, int_validator: Validator,
+                      natural_number_validator: Validator) -> Schema:
+    return {"limit": [ignore_missing, int_validator, natural_number_validator]}

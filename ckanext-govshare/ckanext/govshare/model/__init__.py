@@ -221,3 +221,8 @@ class Notification(tk.BaseModel):
     created: Mapped[datetime.datetime] = Column(DateTime, nullable=False,
                                                 default=datetime.datetime.utcnow)
     seen: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+
+
+from ckanext.govshare.model.outbox import OutboxMail  # noqa: E402
+
+__all__ += ["OutboxMail"]
