@@ -597,3 +597,26 @@ def test_the_authority_gets_one_digest_a_day_and_providers_one_reminder(world, s
     assert len(mails_to("chief@authority.test")) == 2
     notes = model.Session.query(Notification).filter_by(user_id=world["authority"]["id"])
     assert notes.count() == 2
+
+
+def test_the_constraint_migration_closes_the_twins_the_race_left(world):
+    from ckan.cli.db import _run_migrations
+    from sqlalchemy import text
+
+    kept = create_request(world)["id"]
+    model.Session.remove()
+    _run_migrations("govshare", "0003_request_escalated", forward=False)
+    model.Session.execute(text(
+        "INSERT INTO govshare_request SELECT 'twin', kind, package_id, provider_org_id,"
+        " requester_org_id, requester_user_id, resource_ids, usage_scope, purpose, basis,"
+        " scenario, security_measures, commitment_text, contact, period_start, period_end,"
+        " state, prechecked, created + interval '1 second', deadline, reminded, escalated,"
+        " decided, decided_by, decision_note, grant_id FROM govshare_request WHERE id = :id"),
+        {"id": kept})
+    model.repo.commit()
+    _run_migrations("govshare")
+    model.Session.expire_all()
+    assert model.Session.get(Request, kept).state == "pending"
+    twin = model.Session.get(Request, "twin")
+    assert twin.state == "withdrawn" and kept in twin.decision_note
+    assert model.Session.query(Audit).filter_by(object_id="twin", action="withdrawn").count() == 1

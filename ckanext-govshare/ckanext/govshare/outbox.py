@@ -123,7 +123,7 @@ def deliver(row: OutboxMail) -> None:
         mailer.mail_recipient(row.to_name, row.to_address, row.subject, row.body)
         return
     message = EmailMessage()
-    message.set_content(row.body)
+    message.set_content(row.body, cte="8bit")  # readable as it is, link included
     message["Subject"] = row.subject
     message["From"] = utils.formataddr((tk.config.get("ckan.site_title"),
                                         tk.config.get("smtp.mail_from") or "govshare@localhost"))

@@ -15,7 +15,8 @@ from ckanext.govshare.views.base import govshare
 
 class Register(RegisterView):
     """CKAN's register page (plugin blueprints come first, so this one answers
-    /user/register). Its action context says that a visitor registers; once the pending
+    /user/register). Its action context says that a visitor (not a logged-in user)
+    registers; once the pending
     account is saved, a page says where the confirmation link went, instead of CKAN's
     redirect to a dashboard that a pending account cannot open."""
 
@@ -23,7 +24,8 @@ class Register(RegisterView):
 
     def _prepare(self) -> Context:
         self.context = super()._prepare()
-        self.context[registration.SELF_REGISTRATION] = True  # type: ignore[literal-required]
+        if tk.current_user.is_anonymous:  # a sysadmin creating a user here is not registering
+            self.context[registration.SELF_REGISTRATION] = True  # type: ignore[literal-required]
         return self.context
 
     def post(self) -> Union[Response, str]:
