@@ -3,6 +3,7 @@ deadlines in working days, reminders, escalation, cases, usage records, audit.""
 from __future__ import annotations
 
 import datetime
+import logging
 import threading
 from typing import Any, Callable
 
@@ -486,9 +487,14 @@ def redis_down(monkeypatch):
     monkeypatch.setattr(jobs, "_queues", {})
 
 
-def test_redis_down_the_change_is_saved_and_its_email_sent_later(world, smtp_server, request):
+def test_redis_down_the_change_is_saved_and_its_email_sent_later(world, smtp_server, request,
+                                                                caplog, monkeypatch):
     request.getfixturevalue("redis_down")
-    created = create_request(world)  # succeeds: the sweep could not be queued, nothing else
+    outbox_log = logging.getLogger("ckanext.govshare.outbox")  # the test logging config
+    monkeypatch.setattr(outbox_log, "disabled", False)         # disables it, without
+    monkeypatch.setattr(outbox_log, "handlers", [caplog.handler])  # propagation
+    created = create_request(world)  # succeeds: the sweep could not be queued, that is all
+    assert "Could not queue the outbox sweep" in caplog.text
     assert model.Session.get(Request, created["id"]).state == "pending"
     [mail] = model.Session.query(OutboxMail).filter(OutboxMail.sent.is_(None)).all()
     assert mail.to_address == "admin@provider.test"
