@@ -67,15 +67,13 @@ def _after_rollback(session: OrmSession) -> None:
     session.info.pop(_WRITTEN, None)
 
 
-def enqueue_sweep() -> bool:
-    """Queue a sweep for the RQ worker; False (and a warning) when Redis cannot take it."""
+def enqueue_sweep() -> None:
+    """Queue a sweep for the RQ worker; a warning when Redis cannot take it."""
     try:
         tk.enqueue_job(sweep, title="govshare outbox")
     except Exception as error:  # redis-py raises several kinds; none may fail a saved change
         log.warning("Could not queue the outbox sweep (%s); the next sweep sends the mail",
                     error)
-        return False
-    return True
 
 
 # ------------------------------------------------------------------ sending
@@ -143,4 +141,4 @@ def where(address: str) -> str:
         return tk._("This site writes its emails to files: the message to {email} is in "
                     "the mail directory {directory}").format(
             email=address, directory=os.path.abspath(directory))
-    return tk._("We sent it to {email}.").format(email=address)
+    return tk._("It is on its way to {email}.").format(email=address)
