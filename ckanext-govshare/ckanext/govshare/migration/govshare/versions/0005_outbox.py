@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_outbox"
-down_revision = "0003_request_escalated"
+down_revision = "0004_calendar"
 branch_labels = None
 depends_on = None
 
