@@ -128,6 +128,7 @@ def make_requests(site: dict[str, Any], n: int, seed: int) -> tuple[list[tuple],
     now = datetime.datetime.combine(today, datetime.time())  # the same rows all day long
     deadlines: dict[datetime.date, datetime.date] = {}
     requests, audits = [], []
+    pending_askers: set[tuple[str, str, str]] = set()
     for i in range(n):
         created = now - datetime.timedelta(seconds=int(HISTORY_DAYS * 86400 * (i + rng.random()) / n))
         day = created.date()
@@ -146,6 +147,11 @@ def make_requests(site: dict[str, Any], n: int, seed: int) -> tuple[list[tuple],
         decider = users[f"wf-admin-{entry['dept']:02d}"]
         past_due = deadline < today
         pending = rng.random() < (PENDING_PAST_DUE if past_due else 0.65)
+        # one pending request per department (or user) and entry: a unique index (0005_outbox)
+        asker = (kind, entry["id"], requester_org or requester)
+        pending = pending and asker not in pending_askers
+        if pending:
+            pending_askers.add(asker)
         state, decided, decided_by, note = "pending", None, None, None
         reminded = escalated = False
         if pending:
@@ -242,6 +248,7 @@ def job_run(probe: Probe) -> dict[str, Any]:
     model.Session.remove()
     start = time.perf_counter()
     counts = workflow.remind_and_escalate()
+    model.Session.commit()  # the job commits nothing itself: its action (or this) does
     seconds = time.perf_counter() - start
     return {**counts, "s": seconds, "sql": probe.statements - before[0],
             "jobs": queue.count - before[1],

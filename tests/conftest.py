@@ -6,6 +6,8 @@ Tests run against the real PostgreSQL, Solr and Redis that `make test` starts
 from __future__ import annotations
 
 import itertools
+import socket
+import socketserver
 import threading
 from typing import Any
 
@@ -121,28 +123,87 @@ def as_user(user: dict[str, Any] | None) -> dict[str, Any]:
     return {"user": user["name"] if user else "", "ignore_auth": False}
 
 
+class _SMTPSink(socketserver.ThreadingTCPServer):
+    """A real SMTP server (the commands smtplib sends) that keeps what it gets."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _SMTPSession)
+        self.received: list[tuple[list[str], bytes]] = []
+
+    @property
+    def address(self) -> str:
+        return "127.0.0.1:%d" % self.server_address[1]
+
+
+class _SMTPSession(socketserver.StreamRequestHandler):
+    def reply(self, line: str) -> None:
+        self.wfile.write(line.encode() + b"\r\n")
+
+    def handle(self) -> None:
+        self.reply("220 govshare test sink")
+        recipients: list[str] = []
+        while line := self.rfile.readline():
+            verb = line[:4].upper()
+            if verb in (b"EHLO", b"HELO"):
+                self.reply("250 sink")
+            elif verb == b"RCPT":
+                recipients.append(line.decode().split(":", 1)[1].strip().strip("<>"))
+                self.reply("250 ok")
+            elif verb == b"DATA":
+                self.reply("354 end with <CRLF>.<CRLF>")
+                lines = []
+                while (data := self.rfile.readline()) not in (b".\r\n", b""):
+                    lines.append(data[1:] if data.startswith(b"..") else data)
+                self.server.received.append((recipients, b"".join(lines)))
+                recipients = []
+                self.reply("250 queued")
+            elif verb == b"QUIT":
+                self.reply("221 bye")
+                return
+            else:  # MAIL, RSET, NOOP
+                self.reply("250 ok")
+
+
+def free_port() -> int:
+    """A port nothing listens on (tests on this machine run in parallel: no fixed port)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture
-def smtp_server():
-    """A real SMTP server on the port of smtp.server (localhost:2525 in config/test.ini)
-    that keeps what it gets."""
-    import asyncore
-    import smtpd
+def smtp_server_later(ckan_config, monkeypatch):
+    """A function that starts a real SMTP server on a free port and sets it as smtp.server
+    (for tests where the mail server comes up later)."""
+    servers: list[_SMTPSink] = []
 
-    from ckan.plugins import toolkit as tk
-    port = int(tk.config.get("smtp.server").rpartition(":")[2] or 25)
+    def start() -> _SMTPSink:
+        server = _SMTPSink()
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
+        monkeypatch.setitem(ckan_config, "smtp.server", server.address)
+        servers.append(server)
+        return server
 
-    class Sink(smtpd.SMTPServer):
-        received: list[tuple[list[str], bytes]] = []
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
 
-        def process_message(self, peer, mailfrom, rcpttos, data, **kwargs):
-            self.received.append((rcpttos, data))
 
-    server = Sink(("127.0.0.1", port), None, decode_data=False)
-    thread = threading.Thread(target=asyncore.loop, kwargs={"timeout": 0.1}, daemon=True)
-    thread.start()
-    yield server
-    server.close()
-    thread.join(5)
+@pytest.fixture
+def smtp_server(smtp_server_later):
+    """A real SMTP server, set as smtp.server for the test, keeping what it gets."""
+    return smtp_server_later()
+
+
+@pytest.fixture
+def no_smtp_server(ckan_config, monkeypatch):
+    """smtp.server points at a port where nothing listens."""
+    monkeypatch.setitem(ckan_config, "smtp.server", f"127.0.0.1:{free_port()}")
 
 
 def run_jobs() -> int:
@@ -156,5 +217,11 @@ def run_jobs() -> int:
     return done
 
 
+def sweep_outbox() -> dict[str, int]:
+    """What the RQ worker does after a change: send the outbox's due emails."""
+    from ckanext.govshare import outbox
+    return outbox.sweep()
+
+
 __all__ = ["uscc", "make_department", "entry_data", "create_entry", "make_user", "as_user",
-           "run_jobs"]
+           "run_jobs", "free_port", "sweep_outbox"]

@@ -2,6 +2,7 @@
 its check digit), the account pending until the emailed link is opened."""
 from __future__ import annotations
 
+import datetime
 import email
 import re
 
@@ -10,8 +11,9 @@ import pytest
 from ckan import model
 from ckan.tests import factories, helpers
 
-from conftest import uscc
+from conftest import sweep_outbox, uscc
 from ckanext.govshare import registration
+from ckanext.govshare.model import OutboxMail
 
 pytestmark = pytest.mark.usefixtures("clean_db")
 PASSWORD = "Correct-horse-9"
@@ -61,12 +63,16 @@ def test_register_form_offers_person_and_company(app):
     assert "统一社会信用代码" in page.text_content()
 
 
+def where_it_went(response) -> str:
+    return " ".join(tree(response).xpath('//*[contains(@class, "govshare-mail-where")]//text()'))
+
+
 def test_person_registers_confirms_by_email_then_logs_in(app, smtp_server):
     response = register(app)
     assert response.status_code == 200
-    page = tree(response)  # the login page with "check your email", not an error
-    assert page.xpath('//form[@id="login-form"]') or "/user/login" in response.request.path
-    assert "zhangsan@example.test" in " ".join(page.xpath('//*[contains(@class, "alert-success")]//text()'))
+    page = tree(response)  # the page saying where the confirmation went, not an error
+    assert "zhangsan@example.test" in where_it_went(response)
+    assert page.xpath('//a[@href="/user/login"]')
     assert not page.xpath('//*[contains(@class, "alert-danger")]')
     user = model.User.by_name("zhangsan")
     assert user.state == "pending"
@@ -74,6 +80,8 @@ def test_person_registers_confirms_by_email_then_logs_in(app, smtp_server):
 
     assert not logs_in(app, "zhangsan")  # CKAN refuses pending users
 
+    assert smtp_server.received == []  # the email waits in the outbox for the sweep
+    assert sweep_outbox() == {"sent": 1, "failed": 0}
     [(recipients, raw)] = smtp_server.received
     assert recipients == ["zhangsan@example.test"]
     body = mail_body(raw)
@@ -103,7 +111,7 @@ def test_company_with_a_bad_credit_code_gets_a_field_error_and_no_user(app, smtp
     assert not field_error(page, "field-organization_name")
     assert page.xpath('//input[@name="credit_code"]/@value') == [bad]
     assert model.User.by_name("zhangsan") is None
-    assert smtp_server.received == []
+    assert model.Session.query(OutboxMail).count() == 0
 
 
 def test_company_errors_come_with_ckans_own(app, smtp_server):
@@ -124,14 +132,48 @@ def test_company_with_a_valid_code_is_stored_in_plugin_extras(app, smtp_server):
     assert user.plugin_extras["govshare"] == {
         "applicant_type": "company", "organization_name": "某某科技有限公司",
         "credit_code": code}
+    sweep_outbox()
     assert len(smtp_server.received) == 1
 
 
-def test_mail_server_down_creates_no_pending_account(app):
-    # no smtp_server fixture: nothing listens on smtp.server
-    page = tree(register(app))
-    assert field_error(page, "field-email")
-    assert model.User.by_name("zhangsan") is None
+@pytest.mark.usefixtures("no_smtp_server")
+def test_no_mail_server_still_registers_and_the_email_waits(app, smtp_server_later):
+    response = register(app)
+    assert response.status_code == 200
+    assert "zhangsan@example.test" in where_it_went(response)
+    assert model.User.by_name("zhangsan").state == "pending"
+    [mail] = model.Session.query(OutboxMail).all()
+    assert mail.to_address == "zhangsan@example.test" and mail.sent is None
+
+    assert sweep_outbox() == {"sent": 0, "failed": 1}  # refused: counted, kept, retried later
+    model.Session.expire_all()
+    mail = model.Session.get(OutboxMail, mail.id)
+    assert mail.attempts == 1 and mail.last_error and mail.sent is None
+    assert sweep_outbox() == {"sent": 0, "failed": 0}  # not due yet
+
+    server = smtp_server_later()
+    mail.next_attempt = datetime.datetime.utcnow()
+    model.repo.commit()
+    assert sweep_outbox() == {"sent": 1, "failed": 0}
+    assert [r for r, _ in server.received] == [["zhangsan@example.test"]]
+
+
+def test_file_outbox_writes_the_confirmation_as_an_eml_file(app, tmp_path, ckan_config,
+                                                            monkeypatch):
+    mail_dir = tmp_path / "mail"
+    monkeypatch.setitem(ckan_config, "govshare.mail.file_dir", str(mail_dir))
+    response = register(app)
+    assert response.status_code == 200
+    assert str(mail_dir) in where_it_went(response)
+    assert not mail_dir.exists() or not list(mail_dir.iterdir())
+    assert sweep_outbox() == {"sent": 1, "failed": 0}
+    [eml] = mail_dir.glob("*.eml")
+    message = email.message_from_bytes(eml.read_bytes())
+    assert message["To"].endswith("<zhangsan@example.test>")
+    link = re.search(r"http://test\.ckan\.net(/govshare/confirm/\S+)", mail_body(eml.read_bytes()))
+    app.get(link.group(1), follow_redirects=True)
+    model.Session.expire_all()
+    assert model.User.by_name("zhangsan").state == "active"
 
 
 def test_users_created_otherwise_stay_active(app):

@@ -3,17 +3,20 @@ deadlines in working days, reminders, escalation, cases, usage records, audit.""
 from __future__ import annotations
 
 import datetime
+import logging
 import threading
+from typing import Any, Callable
 
 import pytest
 from ckan import model
 from ckan.plugins import toolkit as tk
 from ckan.tests import factories, helpers
+from click.testing import CliRunner
 from freezegun import freeze_time
 
 from conftest import as_user, create_entry, make_department, make_user, run_jobs
-from ckanext.govshare import workdays
-from ckanext.govshare.model import Audit, Grant, Notification, Request, Usage
+from ckanext.govshare import cli, workdays
+from ckanext.govshare.model import Audit, Case, Grant, Notification, OutboxMail, Request, Usage
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 FUTURE = (datetime.date.today() + datetime.timedelta(days=365)).isoformat()
@@ -440,7 +443,9 @@ def test_authority_precheck_comes_first(open_entry):
 def test_decision_is_emailed_to_the_requester(world, smtp_server):
     request = create_request(world)
     call(world["provider_admin"], "govshare_request_refuse", id=request["id"], reason="用途不符")
-    assert run_jobs() == model.Session.query(Notification).count()
+    assert run_jobs() == 2  # each action queued a sweep of the outbox after its commit
+    assert model.Session.query(OutboxMail).filter(OutboxMail.sent.is_(None)).count() == 0
+    assert len(smtp_server.received) == model.Session.query(OutboxMail).count() >= 2
     recipients = {r for rcpts, _ in smtp_server.received for r in rcpts}
     # the provider's admins are told of the request, the requester of the refusal
     assert {"admin@provider.test", "clerk@requester.test"} <= recipients
@@ -468,3 +473,159 @@ def test_download_through_a_grant_is_recorded_once(world, app):
                       headers={"Authorization": other}, follow_redirects=False)
     assert refused.status_code == 403
     assert "申请" in refused.body or "apply" in refused.body
+
+
+# ------------------------------------------------------------------ transactions, races, outbox
+
+@pytest.fixture
+def redis_down(monkeypatch):
+    """Redis unreachable: the job queue points at a port where nothing listens."""
+    from ckan.lib import jobs
+    from ckan.lib import redis as ckan_redis
+    from redis import ConnectionPool
+
+    from conftest import free_port
+    monkeypatch.setattr(ckan_redis, "_connection_pool",
+                        ConnectionPool.from_url(f"redis://127.0.0.1:{free_port()}/0"))
+    monkeypatch.setattr(jobs, "_queues", {})
+
+
+def test_redis_down_the_change_is_saved_and_its_email_sent_later(world, smtp_server, request,
+                                                                caplog, monkeypatch):
+    request.getfixturevalue("redis_down")
+    outbox_log = logging.getLogger("ckanext.govshare.outbox")  # the test logging config
+    monkeypatch.setattr(outbox_log, "disabled", False)         # disables it, without
+    monkeypatch.setattr(outbox_log, "handlers", [caplog.handler])  # propagation
+    created = create_request(world)  # succeeds: the sweep could not be queued, that is all
+    assert "Could not queue the outbox sweep" in caplog.text
+    assert model.Session.get(Request, created["id"]).state == "pending"
+    [mail] = model.Session.query(OutboxMail).filter(OutboxMail.sent.is_(None)).all()
+    assert mail.to_address == "admin@provider.test"
+    assert smtp_server.received == []
+    result = CliRunner().invoke(cli.govshare, ["outbox-sweep"], catch_exceptions=False)
+    assert "sent 1, failed 0" in result.output
+    assert [rcpts for rcpts, _ in smtp_server.received] == [["admin@provider.test"]]
+    model.Session.expire_all()
+    assert model.Session.get(OutboxMail, mail.id).sent is not None
+
+
+def test_deferred_commit_is_left_to_the_caller(world):
+    context = dict(as_user(world["applicant"]), defer_commit=True)
+    helpers.call_action("govshare_request_create", context, **request_data(world))
+    model.Session.rollback()
+    assert model.Session.query(Request).count() == 0
+    assert model.Session.query(OutboxMail).count() == 0
+
+
+def _at_once(app, calls: list[Callable[[], Any]]) -> list[str]:
+    """Run the calls in threads released together: "won" or the validation error's fields."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list[str] = []
+
+    def run(call_: Callable[[], Any]) -> None:
+        with app.flask_app.test_request_context():
+            barrier.wait()
+            try:
+                call_()
+                outcomes.append("won")
+            except tk.ValidationError as error:
+                outcomes.append(",".join(error.error_dict))
+            finally:
+                model.Session.remove()
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return sorted(outcomes)
+
+
+def test_the_same_request_filed_twice_at_once_one_wins(world, app):
+    clerk = world["applicant"]["name"]
+    data = request_data(world)
+    for _ in range(5):
+        outcomes = _at_once(app, [
+            lambda: tk.get_action("govshare_request_create")({"user": clerk}, dict(data))] * 2)
+        assert outcomes == ["package_id", "won"]
+        pending = model.Session.query(Request).filter_by(state="pending").all()
+        assert len(pending) == 1
+        call(world["applicant"], "govshare_request_withdraw", id=pending[0].id)
+    first = create_request(world)
+    with pytest.raises(tk.ValidationError) as err:
+        create_request(world)
+    assert first["id"] in err.value.error_dict["package_id"][0]  # names the pending one
+
+
+@pytest.mark.ckan_config("govshare.site_role", "open")
+def test_one_pending_application_per_user_and_entry(open_entry):
+    citizen = make_user()
+    first = call(citizen, "govshare_application_create", **application_data(open_entry["entry"]))
+    with pytest.raises(tk.ValidationError) as err:
+        call(citizen, "govshare_application_create", **application_data(open_entry["entry"]))
+    assert first["id"] in err.value.error_dict["package_id"][0]
+
+
+def test_one_case_per_request_even_at_once(world, app):
+    request_ = create_request(world)
+    call(world["provider_admin"], "govshare_request_refuse", id=request_["id"], reason="不符")
+    chief = world["authority"]["name"]
+    data = {"package_id": world["entry"]["id"], "request_id": request_["id"],
+            "description": "协调"}
+    outcomes = _at_once(app, [
+        lambda: tk.get_action("govshare_case_create")({"user": chief}, dict(data))] * 2)
+    assert outcomes == ["request_id", "won"]
+    assert model.Session.query(Case).filter_by(request_id=request_["id"]).count() == 1
+
+
+def test_the_authority_gets_one_digest_a_day_and_providers_one_reminder(world, sysadmin_context):
+    entries = [world["entry"]] + [create_entry(
+        sysadmin_context, world["provider"], share_type="conditional", share_condition="限业务协同",
+        usage_scope=["work_reference"], open_type="closed") for _ in range(2)]
+    with freeze_time("2026-02-12 09:00:00"):
+        for entry in entries:
+            create_request(world, package_id=entry["id"], period_start="2026-02-12")
+    model.Session.query(OutboxMail).delete()
+    model.repo.commit()
+
+    def mails_to(address):
+        return model.Session.query(OutboxMail).filter_by(to_address=address).all()
+
+    with freeze_time("2026-03-02 08:00:00"):
+        assert helpers.call_action("govshare_remind_and_escalate")["reminded"] == 3
+    [reminder] = mails_to("admin@provider.test")
+    assert all(e["title"] in reminder.body for e in entries)
+    with freeze_time("2026-03-05 08:00:00"):
+        assert helpers.call_action("govshare_remind_and_escalate")["escalated"] == 3
+        assert helpers.call_action("govshare_remind_and_escalate")["escalated"] == 0
+    [digest] = mails_to("chief@authority.test")
+    assert all(e["title"] in digest.body for e in entries)
+    assert "3" in digest.subject
+    with freeze_time("2026-03-06 08:00:00"):  # the next day: the queue is still there
+        helpers.call_action("govshare_remind_and_escalate")
+    assert len(mails_to("chief@authority.test")) == 2
+    notes = model.Session.query(Notification).filter_by(user_id=world["authority"]["id"])
+    assert notes.count() == 2
+
+
+def test_the_constraint_migration_closes_the_twins_the_race_left(world):
+    from ckan.cli.db import _run_migrations
+    from sqlalchemy import text
+
+    kept = create_request(world)["id"]
+    model.Session.remove()
+    _run_migrations("govshare", "0003_request_escalated", forward=False)
+    model.Session.execute(text(
+        "INSERT INTO govshare_request SELECT 'twin', kind, package_id, provider_org_id,"
+        " requester_org_id, requester_user_id, resource_ids, usage_scope, purpose, basis,"
+        " scenario, security_measures, commitment_text, contact, period_start, period_end,"
+        " state, prechecked, created + interval '1 second', deadline, reminded, escalated,"
+        " decided, decided_by, decision_note, grant_id FROM govshare_request WHERE id = :id"),
+        {"id": kept})
+    model.repo.commit()
+    _run_migrations("govshare")
+    model.Session.expire_all()
+    assert model.Session.get(Request, kept).state == "pending"
+    twin = model.Session.get(Request, "twin")
+    assert twin.state == "withdrawn" and kept in twin.decision_note
+    assert model.Session.query(Audit).filter_by(object_id="twin", action="withdrawn").count() == 1

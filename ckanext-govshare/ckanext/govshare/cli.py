@@ -45,21 +45,50 @@ def apply_site_role() -> None:
     rebuild()
 
 
+def run_deadlines() -> dict[str, int]:
+    """The deadline job as the site user (an RQ job, or the command below)."""
+    import ckan.plugins.toolkit as tk
+
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
+    return tk.get_action("govshare_remind_and_escalate")(
+        {"user": site_user["name"], "ignore_auth": True}, {})
+
+
 @govshare.command("escalate")
 @click.option("--enqueue", is_flag=True, help="Queue the job for the RQ worker instead.")
 def escalate(enqueue: bool) -> None:
-    """Remind providers of near deadlines and send overdue requests to the data
-    authority. Run it daily (cron), e.g. `ckan -c ... govshare escalate`."""
+    """Remind providers of near deadlines, send overdue requests to the data authority
+    (one digest a day), then send what waits in the outbox. Run it daily (cron), e.g.
+    `ckan -c ... govshare escalate`."""
     import ckan.plugins.toolkit as tk
 
-    from ckanext.govshare import workflow
+    from ckanext.govshare import outbox
 
     if enqueue:
-        job = tk.enqueue_job(workflow.remind_and_escalate, title="govshare deadlines")
+        job = tk.enqueue_job(run_deadlines, title="govshare deadlines")
         click.echo(f"queued job {job.id}")
         return
-    result = workflow.remind_and_escalate()
+    result = run_deadlines()
     click.echo(f"reminded {result['reminded']}, escalated {result['escalated']}")
+    _echo_sweep(outbox.sweep())
+
+
+@govshare.command("outbox-sweep")
+@click.option("--limit", default=500, show_default=True, type=click.IntRange(min=1),
+              help="At most this many emails in this run.")
+def outbox_sweep(limit: int) -> None:
+    """Send the emails waiting in the outbox (the RQ worker does it after each change;
+    this is for when Redis or the mail server was down)."""
+    from ckanext.govshare import outbox
+
+    result = outbox.sweep(limit)
+    _echo_sweep(result)
+    if result["failed"]:
+        raise click.exceptions.Exit(1)
+
+
+def _echo_sweep(result: dict[str, int]) -> None:
+    click.echo(f"outbox: sent {result['sent']}, failed {result['failed']} (retried later)")
 
 
 @govshare.command("sync-open")

@@ -16,7 +16,7 @@ from ckan.lib.pagination import Page
 from ckan.types import Context
 from werkzeug.datastructures import MultiDict
 
-from ckanext.govshare import access, workdays, workflow
+from ckanext.govshare import access, requests, workdays, workflow
 from ckanext.govshare.model import Notification
 
 PER_PAGE = 20
@@ -65,7 +65,7 @@ def request_kind(user: Optional[model.User], package: dict[str, Any]) -> Optiona
         return None
     role = access.site_role()
     if (role != access.OPEN and entry.share_type == "conditional"
-            and access.department_ids(user) - {entry.owner_org}):
+            and requests.requesting_departments(user, entry.owner_org)):
         return workflow.SHARE
     if role != access.SHARING and entry.open_type == "authorized":
         return workflow.OPEN
@@ -84,7 +84,7 @@ def pending_request(user: model.User, package: dict[str, Any],
 
 def requester_departments(user: model.User, package: dict[str, Any]) -> list[dict[str, str]]:
     """The departments the user could request for (all but the provider), for a choice."""
-    ids = access.department_ids(user) - {package.get("owner_org")}
+    ids = requests.requesting_departments(user, package.get("owner_org"))
     return [{"value": g.name, "text": g.title or g.name} for g in _groups(ids)]
 
 
@@ -336,21 +336,6 @@ def usage_csv(rows: list[dict[str, str]]) -> str:
 
 
 # ------------------------------------------------------------------ notifications
-
-def notifications(user: model.User, limit: int = 100) -> list[dict[str, Any]]:
-    """The user's latest notifications; those shown are marked seen
-    (``new`` tells which were not)."""
-    notes = (model.Session.query(Notification).filter(Notification.user_id == user.id)
-             .order_by(Notification.created.desc(), Notification.id.desc()).limit(limit).all())
-    shown = [{"subject": n.subject, "body": n.body, "link": n.link,
-              "created": n.created.isoformat(), "new": not n.seen} for n in notes]
-    unseen = [n.id for n in notes if not n.seen]
-    if unseen:
-        model.Session.query(Notification).filter(Notification.id.in_(unseen)).update(
-            {Notification.seen: True}, synchronize_session=False)
-        model.Session.commit()
-    return shown
-
 
 def unread_count(user: Optional[model.User]) -> int:
     if user is None:

@@ -1,22 +1,22 @@
 """Self-registration of citizens and companies: who the applicant is (a person, or a
 company with its name and 统一社会信用代码), and confirmation of the email address.
 
-Only the web form (CKAN's ``user.register`` page) goes through here: users created by
-sysadmins, the API or scripts are created as before, active.
+Only the register page (``views.registration.Register``, which marks its action context
+with SELF_REGISTRATION) goes through here: users created by sysadmins, the API or scripts
+are created as before, active. The confirmation email goes through the outbox, so that a
+mail server that is down (or absent, on the local stack) delays it and fails nothing.
 """
 from __future__ import annotations
 
-import logging
 from typing import Any, Optional
 
 import ckan.plugins.toolkit as tk
 from ckan import model
-from ckan.lib.mailer import MailerException
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
-log = logging.getLogger(__name__)
+from ckanext.govshare import outbox
 
 PERSON = "person"
 COMPANY = "company"
@@ -24,12 +24,10 @@ COMPANY = "company"
 FIELDS = ("applicant_type", "organization_name", "credit_code")
 CONFIRM_MAX_AGE = 7 * 24 * 3600  # seconds a confirmation link stays valid
 _SALT = "govshare-confirm-email"
-
-
-def is_self_registration() -> bool:
-    """True inside the register page's request (the form a visitor fills in)."""
-    import flask
-    return flask.has_request_context() and flask.request.endpoint == "user.register"
+# Action context keys: the register page sets the first; user_create answers in the second
+# with the address the confirmation was written for.
+SELF_REGISTRATION = "govshare_self_registration"
+REGISTERED = "govshare_registered_email"
 
 
 def labels() -> dict[str, str]:
@@ -83,7 +81,8 @@ def make_token(user: model.User) -> str:
 
 
 def confirm(token: str) -> Optional[str]:
-    """Activate the pending user the token names: None when done, else the reason it is not."""
+    """Activate the pending user the token names (not committed): None when done, else the
+    reason it is not."""
     try:
         payload = _serializer().loads(token, max_age=CONFIRM_MAX_AGE)
     except SignatureExpired:
@@ -95,41 +94,22 @@ def confirm(token: str) -> Optional[str]:
         return tk._("This confirmation link is not valid.")
     if user.is_pending():
         user.activate()
-        model.repo.commit()
     return None
 
 
-def send_confirmation(user: model.User) -> None:
-    """Email the confirmation link; raises MailerException when the mail server refuses."""
+def complete(user: model.User, extras: dict[str, Any]) -> None:
+    """The new user (flushed, not committed) becomes pending with the applicant's details,
+    and the confirmation email is written to the outbox in the same transaction."""
+    user.set_pending()
+    user.plugin_extras = {**(user.plugin_extras or {}), "govshare": extras}
     link = tk.url_for("govshare.registration_confirm", token=make_token(user), _external=True)
     body = tk._(
         "Hello {name},\n\nyou registered on {site}. Open this link to confirm your email "
         "address and activate your account (valid for 7 days):\n\n{link}\n\n"
         "If you did not register, ignore this email.").format(
             name=user.fullname or user.name, site=tk.config.get("ckan.site_title"), link=link)
-    tk.mail_user(user, tk._("Confirm your registration"), body)
+    outbox.write(user.email, tk._("Confirm your registration"), body, user.fullname or user.name)
 
 
-def complete(user: model.User, extras: dict[str, Any]) -> None:
-    """The new user (flushed, not committed) becomes pending with the applicant's details;
-    the email is sent before the commit so that no account waits for a mail never sent."""
-    user.set_pending()
-    user.plugin_extras = {**(user.plugin_extras or {}), "govshare": extras}
-    model.Session.flush()
-    try:
-        send_confirmation(user)
-    except MailerException:
-        log.exception("Confirmation email to %s failed", user.email)
-        model.Session.rollback()
-        message = tk._("The confirmation email could not be sent: try again later.")
-        raise tk.ValidationError({"email": [message]}, error_summary={tk._("Email"): message})
-    model.repo.commit()
-    import flask
-    flask.g.govshare_registered_pending = True
-    tk.h.flash_success(tk._(
-        "Almost done: we sent a confirmation link to {email}. Open it to activate your "
-        "account, then log in.").format(email=user.email))
-
-
-__all__ = ["is_self_registration", "validate", "error_summary", "complete", "confirm",
-           "applicant_types", "labels", "make_token", "PERSON", "COMPANY"]
+__all__ = ["SELF_REGISTRATION", "REGISTERED", "validate", "error_summary", "complete",
+           "confirm", "applicant_types", "labels", "make_token", "PERSON", "COMPANY"]

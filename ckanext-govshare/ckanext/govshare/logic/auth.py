@@ -7,7 +7,7 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 from ckan.types import AuthFunction, AuthResult, Context, DataDict
 
-from ckanext.govshare import access, workflow
+from ckanext.govshare import access, requests
 from ckanext.govshare.model import Grant, Request
 
 __all__ = [
@@ -19,8 +19,8 @@ __all__ = [
     "govshare_application_create", "govshare_application_approve",
     "govshare_application_refuse", "govshare_application_precheck",
     "govshare_case_create", "govshare_case_resolve", "govshare_case_list",
-    "govshare_usage_list", "govshare_remind_and_escalate",
-    "govshare_calendar_show", "govshare_calendar_update",
+    "govshare_usage_list", "govshare_remind_and_escalate", "govshare_notification_list",
+    "govshare_registration_confirm", "govshare_calendar_show", "govshare_calendar_update",
 ]
 
 
@@ -152,13 +152,13 @@ def _request(data_dict: DataDict) -> Request:
 
 
 def govshare_request_create(context: Context, data_dict: DataDict) -> AuthResult:
-    if access.department_ids(access.context_user(context)):
+    if requests.requesting_departments(access.context_user(context)):
         return {"success": True}
     return _refused(tk._("Share requests are made by members of a government department."))
 
 
 def govshare_request_approve(context: Context, data_dict: DataDict) -> AuthResult:
-    if workflow.may_decide(access.context_user(context), _request(data_dict)):
+    if requests.may_decide(access.context_user(context), _request(data_dict)):
         return {"success": True}
     return _refused(tk._("Only the provider department's administrators decide this request "
                          "(and the data authority once it is overdue)."))
@@ -178,7 +178,7 @@ def govshare_request_withdraw(context: Context, data_dict: DataDict) -> AuthResu
 
 
 def govshare_request_show(context: Context, data_dict: DataDict) -> AuthResult:
-    if workflow.may_see(access.context_user(context), _request(data_dict)):
+    if requests.may_see(access.context_user(context), _request(data_dict)):
         return {"success": True}
     return _refused(tk._("This request concerns other departments."))
 
@@ -239,3 +239,14 @@ def govshare_calendar_show(context: Context, data_dict: DataDict) -> AuthResult:
 def govshare_calendar_update(context: Context, data_dict: DataDict) -> AuthResult:
     """The data authority enters the official arrangement of a year."""
     return _authority(context)
+
+
+def govshare_notification_list(context: Context, data_dict: DataDict) -> AuthResult:
+    """One's own notifications."""
+    return _logged_in(context)
+
+
+@tk.auth_allow_anonymous_access
+def govshare_registration_confirm(context: Context, data_dict: DataDict) -> AuthResult:
+    """The emailed link is the proof: whoever holds it confirms the address."""
+    return {"success": True}

@@ -152,3 +152,11 @@ def calendar_update(not_empty: Validator, not_missing: Validator, default: Valid
         "workdays": [default([]), govshare_iso_dates],
         "note": [not_missing, govshare_calendar_note, not_empty],
     }
+def registration_confirm(not_empty: Validator, unicode_safe: Validator) -> Schema:
+    return {"token": [not_empty, unicode_safe]}
+
+
+@validator_args
+def notification_list(ignore_missing: Validator, int_validator: Validator,
+                      natural_number_validator: Validator) -> Schema:
+    return {"limit": [ignore_missing, int_validator, natural_number_validator]}

@@ -228,3 +228,6 @@ class Notification(tk.BaseModel):
 from ckanext.govshare.model.calendar import CalendarDay, CalendarYear  # noqa: E402
 
 __all__ += ["CalendarYear", "CalendarDay"]
+from ckanext.govshare.model.outbox import OutboxMail  # noqa: E402
+
+__all__ += ["OutboxMail"]

@@ -41,6 +41,6 @@ def usage_csv() -> Any:
 @govshare.route("/govshare/notifications")
 @logged_in
 def notifications() -> Any:
-    """The user's notifications, newest first; showing them marks them seen."""
-    user = pages.current_user()
-    return tk.render("govshare/notifications.html", {"notes": pages.notifications(user)})
+    """The user's notifications, newest first; the action marks those shown as seen."""
+    notes = tk.get_action("govshare_notification_list")(pages.context(), {})
+    return tk.render("govshare/notifications.html", {"notes": notes})

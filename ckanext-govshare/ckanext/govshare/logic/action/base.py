@@ -31,3 +31,11 @@ def me(context: Context) -> model.User:
     if user is None:
         raise tk.NotAuthorized(tk._("Please log in."))
     return user
+
+
+def commit(context: Context) -> None:
+    """The one commit of an action, at its end; a caller that sets ``defer_commit`` (to
+    combine several actions in one transaction) commits itself. The outbox rows the action
+    wrote are committed with it, and the sweep is queued after (see outbox)."""
+    if not context.get("defer_commit"):
+        model.repo.commit()

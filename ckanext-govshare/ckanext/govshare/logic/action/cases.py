@@ -7,9 +7,9 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 from ckan.types import Context, DataDict
 
-from ckanext.govshare import access, workflow
+from ckanext.govshare import access, cases
 from ckanext.govshare.logic import schema
-from ckanext.govshare.logic.action.base import me, validated
+from ckanext.govshare.logic.action.base import commit, me, validated
 from ckanext.govshare.model import Case, Usage
 
 
@@ -21,13 +21,17 @@ def govshare_case_create(context: Context, data_dict: DataDict) -> dict[str, Any
     not-shared entry a department needs."""
     tk.check_access("govshare_case_create", context, data_dict)
     data = validated(data_dict, schema.case_create(), context)
-    return workflow.open_case(me(context), data).as_dict()
+    case = cases.open_case(me(context), data)
+    commit(context)
+    return case.as_dict()
 
 
 def govshare_case_resolve(context: Context, data_dict: DataDict) -> dict[str, Any]:
     tk.check_access("govshare_case_resolve", context, data_dict)
     data = validated(data_dict, schema.case_resolve(), context)
-    return workflow.resolve_case(me(context), data["id"], data["outcome"]).as_dict()
+    case = cases.resolve_case(me(context), data["id"], data["outcome"])
+    commit(context)
+    return case.as_dict()
 
 
 @tk.side_effect_free

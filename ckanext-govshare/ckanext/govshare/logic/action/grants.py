@@ -1,15 +1,15 @@
 """Grants: the use of an entry's data given to a department (or, on the open site, a user)."""
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 import ckan.plugins.toolkit as tk
 from ckan import model
 from ckan.types import Context, DataDict
 
-from ckanext.govshare import access, workflow
+from ckanext.govshare import access, grants
 from ckanext.govshare.logic import schema
+from ckanext.govshare.logic.action.base import commit, dates, me, validated
 from ckanext.govshare.model import Grant
 
 
@@ -33,27 +33,6 @@ def _grantee(data: dict[str, Any]) -> tuple[str | None, str | None]:
     return None, user.id
 
 
-def _check_grantable(package: model.Package, org_id: str | None, data: dict[str, Any]) -> None:
-    entry = access.Entry.of(package)
-    if org_id and entry.share_type != "conditional":
-        raise tk.ValidationError({"package_id": [tk._(
-            "Departments are granted only conditional entries; this entry's share type is {value}"
-        ).format(value=entry.share_type)]})
-    if not org_id and entry.open_type != "authorized":
-        raise tk.ValidationError({"package_id": [tk._(
-            "Users are granted only authorized-open entries; this entry's open type is {value}"
-        ).format(value=entry.open_type)]})
-    if org_id and org_id == package.owner_org:
-        raise tk.ValidationError({"grantee_org": [tk._("The provider department has the data already")]})
-    known = {r.id for r in package.resources}
-    unknown = set(data.get("resource_ids") or []) - known
-    if unknown:
-        raise tk.ValidationError({"resource_ids": [tk._("Not resources of this entry: {ids}").format(
-            ids=", ".join(sorted(unknown)))]})
-    if data["valid_from"] > data["valid_until"]:
-        raise tk.ValidationError({"valid_until": [tk._("Must not be before valid_from")]})
-
-
 def govshare_grant_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Give a department (or, on the open site, a user) the use of an entry's data.
 
@@ -65,42 +44,22 @@ def govshare_grant_create(context: Context, data_dict: DataDict) -> dict[str, An
     :param reason: why
     """
     tk.check_access("govshare_grant_create", context, data_dict)
-    data, errors = tk.navl_validate(data_dict, schema.grant_create(), context)
-    if errors:
-        raise tk.ValidationError(errors)
-    package = model.Package.get(data["package_id"])
+    data = dates(validated(data_dict, schema.grant_create(), context), "valid_from", "valid_until")
     org_id, user_id = _grantee(data)
-    _check_grantable(package, org_id, data)
-    grant = Grant(package_id=package.id, grantee_org_id=org_id, grantee_user_id=user_id,
-                  resource_ids=data.get("resource_ids") or None,
-                  valid_from=data["valid_from"].date(), valid_until=data["valid_until"].date(),
-                  reason=data["reason"], granted_by=access.context_user(context).id)
-    model.Session.add(grant)
-    model.Session.flush()
-    workflow.audit("grant", grant.id, "create", access.context_user(context), None, "active",
-                   reason=grant.reason)
-    model.Session.commit()
+    grant = grants.create(
+        me(context), model.Package.get(data["package_id"]), grantee_org_id=org_id,
+        grantee_user_id=user_id, resources=data.get("resource_ids"),
+        valid_from=data["valid_from"], valid_until=data["valid_until"], reason=data["reason"])
+    commit(context)
     return grant.as_dict()
 
 
 def govshare_grant_revoke(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """End a grant now, with a reason. Revoking twice is an error."""
     tk.check_access("govshare_grant_revoke", context, data_dict)
-    data, errors = tk.navl_validate(data_dict, schema.grant_revoke(), context)
-    if errors:
-        raise tk.ValidationError(errors)
-    grant = (model.Session.query(Grant).filter(Grant.id == data["id"])
-             .with_for_update().one_or_none())
-    if grant is None:
-        raise tk.ObjectNotFound(tk._("Grant not found"))
-    if grant.revoked is not None:
-        raise tk.ValidationError({"id": [tk._("This grant was already revoked")]})
-    grant.revoked = datetime.datetime.utcnow()
-    grant.revoked_by = access.context_user(context).id
-    grant.revoke_reason = data["reason"]
-    workflow.audit("grant", grant.id, "revoke", access.context_user(context), "active", "revoked",
-                   reason=grant.revoke_reason)
-    model.Session.commit()
+    data = validated(data_dict, schema.grant_revoke(), context)
+    grant = grants.revoke(me(context), data["id"], data["reason"])
+    commit(context)
     return grant.as_dict()
 
 
@@ -113,9 +72,7 @@ def govshare_grant_list(context: Context, data_dict: DataDict) -> list[dict[str,
     :param active: optional bool
     """
     tk.check_access("govshare_grant_list", context, data_dict)
-    data, errors = tk.navl_validate(data_dict, schema.grant_list(), context)
-    if errors:
-        raise tk.ValidationError(errors)
+    data = validated(data_dict, schema.grant_list(), context)
     query = model.Session.query(Grant)
     if data.get("package_id"):
         package = model.Package.get(data["package_id"])

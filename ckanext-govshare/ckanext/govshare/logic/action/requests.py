@@ -7,9 +7,9 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 from ckan.types import Context, DataDict
 
-from ckanext.govshare import access, workdays, workflow
+from ckanext.govshare import access, requests, workdays, workflow
 from ckanext.govshare.logic import schema
-from ckanext.govshare.logic.action.base import dates, me, validated
+from ckanext.govshare.logic.action.base import commit, dates, me, validated
 from ckanext.govshare.model import Audit, Request
 
 
@@ -27,14 +27,16 @@ def govshare_request_create(context: Context, data_dict: DataDict) -> dict[str, 
     tk.check_access("govshare_request_create", context, data_dict)
     data = dates(validated(data_dict, schema.request_create(), context),
                   "period_start", "period_end")
-    return workflow.create_share_request(me(context), data).as_dict()
+    request = requests.create_share_request(me(context), data)
+    commit(context)
+    return request.as_dict()
 
 
 def _decide(kind: str, check: str, context: Context, data_dict: DataDict,
             schema_: dict[str, Any]) -> tuple[model.User, Request, dict[str, Any]]:
     tk.check_access(check, context, data_dict)
     data = dates(validated(data_dict, schema_, context), "period_end")
-    request = workflow.locked(data["id"])
+    request = requests.locked(data["id"])
     if request.kind != kind:
         raise tk.ObjectNotFound(tk._("Request not found"))
     return me(context), request, data
@@ -44,21 +46,27 @@ def govshare_request_approve(context: Context, data_dict: DataDict) -> dict[str,
     """Approve (optionally narrower resources or a shorter period); creates the grant."""
     user, request, data = _decide(workflow.SHARE, "govshare_request_approve", context,
                                   data_dict, schema.request_approve())
-    return workflow.approve(user, request, data).as_dict()
+    requests.approve(user, request, data)
+    commit(context)
+    return request.as_dict()
 
 
 def govshare_request_refuse(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Refuse, with a reason (required)."""
     user, request, data = _decide(workflow.SHARE, "govshare_request_refuse", context,
                                   data_dict, schema.request_refuse())
-    return workflow.refuse(user, request, data["reason"]).as_dict()
+    requests.refuse(user, request, data["reason"])
+    commit(context)
+    return request.as_dict()
 
 
 def govshare_request_withdraw(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """The requester takes back a pending request."""
     tk.check_access("govshare_request_withdraw", context, data_dict)
     data = validated(data_dict, schema.object_id(), context)
-    return workflow.withdraw(me(context), workflow.locked(data["id"])).as_dict()
+    request = requests.withdraw(me(context), requests.locked(data["id"]))
+    commit(context)
+    return request.as_dict()
 
 
 @tk.side_effect_free
@@ -66,6 +74,8 @@ def govshare_request_show(context: Context, data_dict: DataDict) -> dict[str, An
     """A request with its audit trail."""
     tk.check_access("govshare_request_show", context, data_dict)
     request = model.Session.get(Request, data_dict["id"])
+    if request is None:
+        raise tk.ObjectNotFound(tk._("Request not found"))
     result = request.as_dict()
     result["audit"] = [a.as_dict() for a in model.Session.query(Audit).filter(
         Audit.object_type == "request", Audit.object_id == request.id).order_by(Audit.at, Audit.id)]
@@ -85,11 +95,8 @@ def govshare_request_list(context: Context, data_dict: DataDict) -> dict[str, An
     data = validated(data_dict, schema.request_list(), context)
     me = access.context_user(context)
     query = model.Session.query(Request).filter(Request.kind == data.get("kind", workflow.SHARE))
-    if not access.acts_unrestricted(context) and not access.is_authority(me):
-        departments = list(access.department_ids(me))
-        query = query.filter(Request.provider_org_id.in_(departments)
-                             | Request.requester_org_id.in_(departments)
-                             | (Request.requester_user_id == me.id))
+    if not access.acts_unrestricted(context):
+        query = query.filter(requests.visible_clause(me))
     if data.get("state"):
         query = query.filter(Request.state == data["state"])
     if data.get("department"):
@@ -105,7 +112,7 @@ def govshare_request_list(context: Context, data_dict: DataDict) -> dict[str, An
     if "escalated" in data:
         query = query.filter(Request.escalated.is_(data["escalated"]))
     if data.get("decidable"):
-        query = query.filter(workflow.decidable_clause(me))
+        query = query.filter(requests.decidable_clause(me))
     total = query.count()
     rows = (query.order_by(Request.deadline, Request.created)
             .offset(data.get("offset", 0)).limit(data.get("limit", 50)))
@@ -116,29 +123,39 @@ def govshare_application_create(context: Context, data_dict: DataDict) -> dict[s
     """A citizen or company applies for an authorized-open entry (开放申请)."""
     tk.check_access("govshare_application_create", context, data_dict)
     data = dates(validated(data_dict, schema.application_create(), context), "period_end")
-    return workflow.create_application(me(context), data).as_dict()
+    request = requests.create_application(me(context), data)
+    commit(context)
+    return request.as_dict()
 
 
 def govshare_application_approve(context: Context, data_dict: DataDict) -> dict[str, Any]:
     user, request, data = _decide(workflow.OPEN, "govshare_application_approve", context,
                                   data_dict, schema.request_approve())
-    return workflow.approve(user, request, data).as_dict()
+    requests.approve(user, request, data)
+    commit(context)
+    return request.as_dict()
 
 
 def govshare_application_refuse(context: Context, data_dict: DataDict) -> dict[str, Any]:
     user, request, data = _decide(workflow.OPEN, "govshare_application_refuse", context,
                                   data_dict, schema.request_refuse())
-    return workflow.refuse(user, request, data["reason"]).as_dict()
+    requests.refuse(user, request, data["reason"])
+    commit(context)
+    return request.as_dict()
 
 
 def govshare_application_precheck(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """The authority's completeness check (govshare.application.authority_precheck)."""
     tk.check_access("govshare_application_precheck", context, data_dict)
     data = validated(data_dict, schema.object_id(), context)
-    return workflow.precheck(me(context), workflow.locked(data["id"])).as_dict()
+    request = requests.precheck(me(context), requests.locked(data["id"]))
+    commit(context)
+    return request.as_dict()
 
 
 def govshare_remind_and_escalate(context: Context, data_dict: DataDict) -> dict[str, int]:
     """Run the deadline job now (also `ckan govshare escalate`)."""
     tk.check_access("govshare_remind_and_escalate", context, data_dict)
-    return workflow.remind_and_escalate()
+    result = workflow.remind_and_escalate()
+    commit(context)
+    return result
