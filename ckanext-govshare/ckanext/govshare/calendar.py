@@ -98,4 +98,5 @@ def warn_authority(today: datetime.date) -> list[int]:
                          "data authority enters the State Council's holiday arrangement "
                          "(holidays and makeup working days) for that year.").format(year=year),
                     link=f"/govshare/calendar/{year}")
+    model.Session.flush()  # CKAN's session does not autoflush: a rerun before commit sees them
     return new

@@ -11,15 +11,15 @@ import ckan.plugins.toolkit as tk
 from ckanext.govshare import access
 from ckanext.govshare import schema as catalog
 
-# What a search may return (``fl``) and sort by, besides the catalog's own fields: CKAN's
-# stored metadata. Nothing a route withholds is stored in the index (before_dataset_index),
+# What a search may return (``fl``; ``*`` is every stored field) and sort by, besides the
+# catalog's own fields: CKAN's stored metadata. Nothing a route withholds is stored in the index (before_dataset_index),
 # and these lists keep it so for fields added later.
 RESULT_FIELDS = ("id", "name", "title", "notes", "owner_org", "organization", "groups", "tags",
                  "res_name", "res_description", "res_format", "num_resources", "num_tags",
                  "metadata_created", "metadata_modified", "state", "type", "dataset_type",
                  "license_id", "version", "author", "maintainer", "capacity", "site_id",
                  "data_dict", "validated_data_dict", "score")
-SORT_FIELDS = ("score", "name", "title_string", "metadata_created", "metadata_modified",
+SORT_FIELDS = ("score", "id", "name", "title_string", "metadata_created", "metadata_modified",
                "views_recent", "views_total", "publish_date")
 _FIELD = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*:)?([A-Za-z_][A-Za-z0-9_]*)$")
 _SORT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s+(asc|desc)$", re.IGNORECASE)
@@ -69,6 +69,11 @@ def _catalog_fields() -> set[str]:
     return {f["field_name"] for f in catalog.dataset_fields()}
 
 
+def _stored_metadata(field: str, allowed: set[str]) -> bool:
+    """A field of ``allowed``, or an entry's extra (``extras_<key>``, metadata too)."""
+    return field in allowed or field.startswith("extras_")
+
+
 def check_search_params(data_dict: dict[str, Any]) -> None:
     """``fl`` names stored metadata fields only (``alias:field`` allowed), ``sort`` orders
     by metadata only: a ValidationError naming the parameter otherwise."""
@@ -76,8 +81,8 @@ def check_search_params(data_dict: dict[str, Any]) -> None:
     if fl:
         tokens = fl.replace(",", " ").split() if isinstance(fl, str) else fl
         allowed = set(RESULT_FIELDS) | _catalog_fields()
-        wrong = [t for t in tokens if not isinstance(t, str) or not _FIELD.match(t)
-                 or _FIELD.match(t).group(1) not in allowed]
+        wrong = [t for t in tokens if t != "*" and (not isinstance(t, str) or not _FIELD.match(t)
+                 or not _stored_metadata(_FIELD.match(t).group(1), allowed))]
         if wrong:
             raise tk.ValidationError({"fl": [tk._("These result fields cannot be asked for: "
                                                   "{fields}").format(fields=", ".join(map(str, wrong)))]})

@@ -152,6 +152,9 @@ def calendar_update(not_empty: Validator, not_missing: Validator, default: Valid
         "workdays": [default([]), govshare_iso_dates],
         "note": [not_missing, govshare_calendar_note, not_empty],
     }
+
+
+@validator_args
 def registration_confirm(not_empty: Validator, unicode_safe: Validator) -> Schema:
     return {"token": [not_empty, unicode_safe]}
 
