@@ -319,11 +319,13 @@ class _Routes:
         assert problems == [], "\n".join(problems)
 
 
+@pytest.mark.ckan_config("ckan.datastore.sqlsearch.enabled", True)
 @pytest.mark.ckan_config("govshare.site_role", COMBINED)
 class TestCombinedSite(_Routes):
     """Both audiences on one instance: the union of the rules."""
 
 
+@pytest.mark.ckan_config("ckan.datastore.sqlsearch.enabled", True)
 @pytest.mark.ckan_config("govshare.site_role", SHARING)
 class TestSharingSite(_Routes):
     """The departments' site: public users get the login page and nothing else."""

@@ -338,7 +338,8 @@ def member_list(up: Action, context: Context, data_dict: DataDict) -> list[Any]:
 # Inputs some of CKAN's actions (or their auth functions) read without checking they are
 # there: without them the caller gets a server error instead of being told what is missing.
 REQUIRED = {"group_autocomplete": ("q",), "organization_autocomplete": ("q",),
-            "user_invite": ("email", "group_id", "role")}
+            "datastore_search_sql": ("sql",), "user_invite": ("email", "group_id", "role")}
+WRITES = {"user_invite"}
 
 
 def _requiring(name: str, fields: tuple[str, ...]) -> Callable[..., Any]:
@@ -349,11 +350,14 @@ def _requiring(name: str, fields: tuple[str, ...]) -> Callable[..., Any]:
             raise tk.ValidationError({f: [tk._("Missing value")] for f in missing})
         return up(context, data_dict)
 
-    if name.endswith("autocomplete"):
+    if name not in WRITES:
         action = tk.side_effect_free(action)
     action.__name__ = name
     return action
 
 
 def unchecked_input_actions() -> dict[str, Callable[..., Any]]:
-    return {name: _requiring(name, fields) for name, fields in REQUIRED.items()}
+    """(datastore_search_sql exists only where the DataStore's SQL search is enabled)"""
+    sql = tk.asbool(tk.config.get("ckan.datastore.sqlsearch.enabled"))
+    return {name: _requiring(name, fields) for name, fields in REQUIRED.items()
+            if sql or name != "datastore_search_sql"}
