@@ -7,7 +7,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from ckanext.govshare import access, search, themes, views
+from ckanext.govshare import access, codes, search, themes, views
 from ckanext.govshare.logic import action
 
 
@@ -20,6 +20,7 @@ from ckanext.govshare.logic import action
 @tk.blanket.config_declarations
 class GovsharePlugin(DefaultTranslation, p.SingletonPlugin):
     p.implements(p.IConfigurer)
+    p.implements(p.IConfigurable)
     p.implements(p.ITranslation)
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
@@ -29,6 +30,10 @@ class GovsharePlugin(DefaultTranslation, p.SingletonPlugin):
     def update_config(self, config: Any) -> None:
         tk.add_template_directory(config, "templates")
         tk.add_public_directory(config, "public")
+
+    # IConfigurable (after every plugin's update_config: scheming has read the schemas)
+    def configure(self, config: Any) -> None:
+        codes.check()
 
     # IFacets
     def dataset_facets(self, facets_dict: dict[str, Any], package_type: str):

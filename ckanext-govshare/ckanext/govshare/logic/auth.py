@@ -7,7 +7,7 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 from ckan.types import AuthFunction, AuthResult, Context, DataDict
 
-from ckanext.govshare import access, workflow
+from ckanext.govshare import access, inputs, workflow
 from ckanext.govshare.model import Grant, Request
 
 __all__ = [
@@ -101,7 +101,7 @@ def _is_org_admin(user: model.User, org_id: str | None) -> bool:
 
 
 def govshare_grant_create(context: Context, data_dict: DataDict) -> AuthResult:
-    package = model.Package.get(data_dict.get("package_id", ""))
+    package = model.Package.get(inputs.text_or_empty(data_dict, "package_id"))
     if package is None:
         return {"success": True}  # the action reports the missing entry by field
     if may_manage_grants(access.context_user(context), package):
@@ -111,7 +111,7 @@ def govshare_grant_create(context: Context, data_dict: DataDict) -> AuthResult:
 
 
 def govshare_grant_revoke(context: Context, data_dict: DataDict) -> AuthResult:
-    grant = model.Session.get(Grant, data_dict.get("id", ""))
+    grant = model.Session.get(Grant, inputs.text_or_empty(data_dict, "id"))
     if grant is None:
         return {"success": True}
     package = model.Package.get(grant.package_id)
@@ -131,7 +131,7 @@ def govshare_grant_list(context: Context, data_dict: DataDict) -> AuthResult:
 # ------------------------------------------------------------------ workflow
 
 def _request(data_dict: DataDict) -> Request:
-    request = model.Session.get(Request, data_dict.get("id", ""))
+    request = model.Session.get(Request, inputs.text_or_empty(data_dict, "id"))
     if request is None:
         raise tk.ObjectNotFound(tk._("Request not found"))
     return request

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from ckanext.govshare import guards
+from ckanext.govshare import guards, inputs
 from ckanext.govshare.views import registration, requests, usage
 from ckanext.govshare.views.base import govshare
 
@@ -12,4 +12,4 @@ AREAS = (requests, usage, registration)  # each adds its routes to the blueprint
 
 
 def get_blueprints() -> list[Blueprint]:
-    return [guards.guards, govshare]
+    return [inputs.blueprint, guards.guards, govshare]
