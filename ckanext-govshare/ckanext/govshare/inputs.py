@@ -15,7 +15,12 @@ from typing import Any, Iterable, Optional
 import ckan.plugins.toolkit as tk
 from flask import Blueprint, jsonify, request
 
-__all__ = ["storable", "unstorable_fields", "text_or_empty", "refuse_unstorable", "blueprint"]
+__all__ = ["storable", "unstorable_fields", "core_unreadable_fields", "text_or_empty",
+           "refuse_unstorable", "blueprint"]
+
+# Actions whose resources CKAN hands to its uploader (which parses ``url``) before validating.
+UPLOADING_ACTIONS = {"package_create", "package_update", "package_patch",
+                     "resource_create", "resource_update", "resource_patch"}
 
 blueprint = Blueprint("govshare_inputs", __name__)
 
@@ -49,6 +54,26 @@ def unstorable_fields(data: Any) -> list[str]:
                   if _holds_unstorable(k) or _holds_unstorable(v))
 
 
+def core_unreadable_fields(action: str, data: Any) -> list[str]:
+    """Fields of a catalog write that CKAN reads before its schema checks them, of a type
+    it crashes on: a resource ``url`` that is not text, ``groups`` that are not a list."""
+    if action not in UPLOADING_ACTIONS or not isinstance(data, dict):
+        return []
+    if action.startswith("resource_"):
+        return [] if data.get("url") is None or isinstance(data["url"], str) else ["url"]
+    wrong = []
+    resources = data.get("resources")
+    if resources is not None and (not isinstance(resources, list) or not all(
+            isinstance(r, dict) and (r.get("url") is None or isinstance(r["url"], str))
+            for r in resources)):
+        wrong.append("resources")
+    # (and the auth function reads the groups before the schema checks them)
+    if "groups" in data and not (isinstance(data["groups"], list)
+                                 and all(isinstance(g, dict) for g in data["groups"])):
+        wrong.append("groups")
+    return wrong
+
+
 def text_or_empty(data: dict[str, Any], name: str) -> str:
     """The id or name given under ``name``, or "" when it is no storable text: for auth
     functions, which look the object up before the action's schema checks the field."""
@@ -67,13 +92,22 @@ def refuse_unstorable() -> Optional[Any]:
     if request.method in ("POST", "PUT", "PATCH"):
         fields.update(_multi_dict_fields(request.form.lists()))
         if request.is_json:
-            fields.update(unstorable_fields(request.get_json(silent=True)))
+            data = request.get_json(silent=True)
+            fields.update(unstorable_fields(data))
+            action = (request.view_args or {}).get("logic_function", "")
+            if not fields and core_unreadable_fields(action, data):
+                return _refused({f: [tk._("Must be text")]
+                                 for f in core_unreadable_fields(action, data)})
     if not fields:
         return None
     message = tk._("Must not contain NUL characters or unpaired surrogates")
     if request.path.startswith("/api/"):
-        response = jsonify({"success": False, "error": {
-            "__type": "Validation Error", **{field: [message] for field in sorted(fields)}}})
-        response.status_code = 409
-        return response
+        return _refused({field: [message] for field in sorted(fields)})
     return tk.abort(400, message)
+
+
+def _refused(errors: dict[str, list[str]]) -> Any:
+    """A validation error in the action API's format."""
+    response = jsonify({"success": False, "error": {"__type": "Validation Error", **errors}})
+    response.status_code = 409
+    return response

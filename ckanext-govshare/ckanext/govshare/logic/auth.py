@@ -12,7 +12,7 @@ from ckanext.govshare.model import Grant, Request
 
 __all__ = [
     "package_show", "resource_view_show", "datastore_search", "datastore_info",
-    "datastore_search_sql", "govshare_grant_create", "govshare_grant_revoke",
+    "datastore_search_sql", "package_collaborator_list", "govshare_grant_create", "govshare_grant_revoke",
     "govshare_grant_list",
     "govshare_request_create", "govshare_request_approve", "govshare_request_refuse",
     "govshare_request_withdraw", "govshare_request_show", "govshare_request_list",
@@ -79,6 +79,15 @@ def datastore_search_sql(next_auth: AuthFunction, context: Context, data_dict: D
     if access.acts_unrestricted(context):
         return next_auth(context, data_dict)
     return _refused(tk._("SQL queries on the DataStore are reserved to system administrators."))
+
+
+@tk.chained_auth_function
+def package_collaborator_list(next_auth: AuthFunction, context: Context,
+                              data_dict: DataDict) -> AuthResult:
+    """CKAN's own check asserts a logged-in user: anonymous callers got a server error."""
+    if access.context_user(context) is None:
+        return _refused(tk._("Please log in."))
+    return next_auth(context, data_dict)
 
 
 # ------------------------------------------------------------------ grants

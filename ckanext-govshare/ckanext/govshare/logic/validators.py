@@ -75,8 +75,27 @@ def _refused_character(text: str, allowed: frozenset[str]) -> bool:
     return any(unicodedata.category(c) in ("Cc", "Cs") and c not in allowed for c in text)
 
 
-def _text(max_length: int, allowed: frozenset[str]) -> Callable[[Any, Context], Any]:
-    def validator(value: Any, context: Context) -> Any:
+Check = Callable[[Any, Context], Any]
+FullValidator = Callable[[FlattenKey, FlattenDataDict, FlattenErrorDict, Context], None]
+
+
+def _stops_on_error(check: Check) -> FullValidator:
+    """A value check whose refusal ends the field's chain: CKAN runs the validators
+    after a failed one on the raw value (a date check's error left "tomorrow" to
+    the not-future check, a type check's a list to the id lookup)."""
+    def validator(key: FlattenKey, data: FlattenDataDict,
+                  errors: FlattenErrorDict, context: Context) -> None:
+        try:
+            data[key] = check(data.get(key, missing), context)
+        except tk.Invalid as error:
+            errors[key].append(error.error)
+            raise StopOnError
+
+    return validator
+
+
+def _text(max_length: int, allowed: frozenset[str]) -> FullValidator:
+    def check(value: Any, context: Context) -> Any:
         if value is missing or value is None:
             return value
         if not isinstance(value, str):
@@ -88,10 +107,12 @@ def _text(max_length: int, allowed: frozenset[str]) -> Callable[[Any, Context], 
             raise tk.Invalid(_("Must be at most {max} characters").format(max=max_length))
         return value
 
+    validator = _stops_on_error(check)
+    validator.max_length = max_length  # type: ignore[attr-defined]  # for forms and the fuzz suite
     return validator
 
 
-def govshare_text(max_length: int) -> Callable[[Any, Context], Any]:
+def govshare_text(max_length: int) -> FullValidator:
     """One line of text of at most ``max_length`` characters, stripped.
 
     Before ``not_empty``: a null stays null (so it is reported missing), any
@@ -99,19 +120,19 @@ def govshare_text(max_length: int) -> Callable[[Any, Context], Any]:
     return _text(int(max_length), frozenset())
 
 
-def govshare_long_text(max_length: int) -> Callable[[Any, Context], Any]:
+def govshare_long_text(max_length: int) -> FullValidator:
     """Like ``govshare_text``, with line breaks and tabs."""
     return _text(int(max_length), LINE_BREAKS)
 
 
-def govshare_count(maximum: int) -> Callable[[Any, Context], int]:
+def govshare_count(maximum: int) -> FullValidator:
     """A whole number from 0 to ``maximum`` (given as a number or as digits).
 
     The bound keeps it inside PostgreSQL's and Solr's integers; an empty value
     is for ``ignore_empty`` before this to drop."""
     maximum = int(maximum)
 
-    def validator(value: Any, context: Context) -> int:
+    def check(value: Any, context: Context) -> int:
         if isinstance(value, str) and re.fullmatch(r"\s*\d{1,20}\s*", value):
             value = int(value)
         elif isinstance(value, float) and value.is_integer():
@@ -120,26 +141,28 @@ def govshare_count(maximum: int) -> Callable[[Any, Context], int]:
             raise tk.Invalid(_("Must be a whole number from 0 to {max}").format(max=maximum))
         return value
 
-    return validator
+    return _stops_on_error(check)
 
 
-def govshare_bool(value: Any, context: Context) -> bool:
-    """true or false (a JSON boolean, or the words a form sends); anything else is refused
-    where CKAN's ``boolean_validator`` would read it as false."""
+BOOLEAN_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
+def _bool(value: Any, context: Context) -> bool:
     if isinstance(value, bool):
         return value
-    words = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
-    if isinstance(value, str) and value.strip().lower() in words:
-        return words[value.strip().lower()]
+    if isinstance(value, str) and value.strip().lower() in BOOLEAN_WORDS:
+        return BOOLEAN_WORDS[value.strip().lower()]
     raise tk.Invalid(_("Must be true or false"))
 
+
+# true or false (a JSON boolean, or the words a form sends); anything else is refused
+# where CKAN's ``boolean_validator`` would read it as false.
+govshare_bool = _stops_on_error(_bool)
 
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?")
 
 
-def govshare_date(value: Any, context: Context) -> datetime.datetime:
-    """An ISO date (optionally with a time), as a datetime like CKAN's ``isodate``;
-    "tomorrow", 2026-02-30 and years of 30 digits are refused, not crashed on."""
+def _date(value: Any, context: Context) -> datetime.datetime:
     if isinstance(value, datetime.datetime):
         return value
     if isinstance(value, str) and DATE.fullmatch(value.strip()):
@@ -150,16 +173,23 @@ def govshare_date(value: Any, context: Context) -> datetime.datetime:
     raise tk.Invalid(_("Must be a date like 2024-01-31"))
 
 
+# An ISO date (optionally with a time), as a datetime like CKAN's ``isodate``;
+# "tomorrow", 2026-02-30 and years of 30 digits are refused, not crashed on.
+govshare_date = _stops_on_error(_date)
+
 ID_MAX = 100
 
 
-def govshare_id_list(value: Any, context: Context) -> list[str]:
-    """A list of ids (e.g. resource ids), each one line of text."""
+def _id_list(value: Any, context: Context) -> list[str]:
     if (not isinstance(value, list) or len(value) > 1000
-            or not all(isinstance(v, str) for v in value)):
+            or not all(isinstance(v, str) and len(v) <= ID_MAX
+                       and not _refused_character(v, frozenset()) for v in value)):
         raise tk.Invalid(_("Must be a list of ids"))
-    check = govshare_text(ID_MAX)
-    return [check(v, context) for v in value]
+    return [v.strip() for v in value]
+
+
+# A list of ids (e.g. resource ids), each one line of text.
+govshare_id_list = _stops_on_error(_id_list)
 
 
 def govshare_request_exists(value: Any, context: Context) -> Any:
