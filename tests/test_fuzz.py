@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 import itertools
 import json
+import os
 import re
 import traceback
 from typing import Any
@@ -35,8 +36,9 @@ from ckanext.govshare.logic import schema
 
 TODAY = datetime.date.today().isoformat()
 FUTURE = (datetime.date.today() + datetime.timedelta(days=365)).isoformat()
-EXAMPLES = 20          # per govshare action
-CATALOG_EXAMPLES = 40  # per catalog action
+# Bounded for `make test`; FUZZ_EXAMPLES=200 make test ARGS=tests/test_fuzz.py digs deeper.
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 20))  # per govshare action
+CATALOG_EXAMPLES = 2 * EXAMPLES                       # per catalog action
 FIGURES = {"calls": 0, "accepted": 0, "refused": 0}
 _codes = itertools.count(900001)
 
@@ -129,8 +131,13 @@ def _build_world() -> dict[str, Any]:
              "requester_admin": requester_admin}
     tokens = {kind: factories.APIToken(user=user["name"]) for kind, user in users.items()}
     _token_ids.update({t["token"]: t["id"] for t in tokens.values()})
+    ids = [e["id"] for e in (conditional, authorized, not_shared, refused, pending, applied,
+                             grant, case, provider, requester, grantee, sysadmin, citizen)]
+    ids += [r["id"] for r in conditional["resources"] + authorized["resources"]]
     return {
         "provider": provider, "conditional": conditional,
+        # ids of every kind, to be given where another kind is expected
+        "ids": st.sampled_from(ids + [n["name"] for n in (conditional, provider, citizen)]),
         "tokens": {kind: t["token"] for kind, t in tokens.items()},
         "bases": {
             "govshare_grant_create": {"package_id": conditional["id"], "grantee_org": grantee["name"],
@@ -260,7 +267,8 @@ def test_govshare_action_fuzzed_from_its_schema(world, app, action):
                 if draw.draw(st.integers(0, 5), "drop") == 0:
                     data.pop(field, None)
                 else:
-                    data[field] = draw.draw(_values(_limits_of(declared.get(field, []))), field)
+                    data[field] = draw.draw(st.one_of(
+                        _values(_limits_of(declared.get(field, []))), world["ids"]), field)
         if draw.draw(st.integers(0, 4), "extra") == 0:
             data[draw.draw(st.sampled_from(["extra", "x\x00", "\ud800", "__junk"]))] = \
                 draw.draw(HOSTILE)
@@ -280,7 +288,7 @@ def _catalog_base(world: dict[str, Any]) -> dict[str, Any]:
         resources=[{"url": "http://intra.example/c.csv", "name": "C", "format": "CSV"}])
 
 
-def _mutated(draw: Any, data: dict[str, Any]) -> dict[str, Any]:
+def _mutated(draw: Any, data: dict[str, Any], ids: st.SearchStrategy[str]) -> dict[str, Any]:
     fields = {f["field_name"]: f for f in catalog.dataset_fields()}
     items = {f["field_name"]: f for f in catalog.dataset_field("info_items")["repeating_subfields"]}
     resource = {f["field_name"]: f for f in catalog.resource_fields()}
@@ -293,7 +301,7 @@ def _mutated(draw: Any, data: dict[str, Any]) -> dict[str, Any]:
         elif draw.draw(st.integers(0, 5), "drop") == 0:
             data.pop(name, None)
         else:
-            data[name] = draw.draw(_values(_limits_in_yaml(fields[name])), name)
+            data[name] = draw.draw(st.one_of(_values(_limits_in_yaml(fields[name])), ids), name)
     if draw.draw(st.integers(0, 3), "resource") == 0:
         sub = draw.draw(st.sampled_from(sorted(resource)), "resource field")
         data["resources"] = [{**data["resources"][0],
@@ -314,7 +322,7 @@ def _catalog_fields() -> set[str]:
 def _fuzz_create(world: dict[str, Any], app: Any, draw: Any) -> None:
     user = draw.draw(st.sampled_from(["sysadmin", "provider_admin"]), "user")
     check_call(app, world["tokens"][user], "package_create",
-               _mutated(draw, _catalog_base(world)), _catalog_fields())
+               _mutated(draw, _catalog_base(world), world["ids"]), _catalog_fields())
 
 
 def test_package_create_fuzzed_from_the_catalog_schema(world, app):
@@ -330,7 +338,7 @@ def _fuzz_update(world: dict[str, Any], app: Any, draw: Any) -> None:
             "resource_code": target["resource_code"], "share_type": "conditional",
             "share_condition": "限业务协同", "usage_scope": ["work_reference"], "open_type": "closed"}
     user = draw.draw(st.sampled_from(["sysadmin", "provider_admin"]), "user")
-    check_call(app, world["tokens"][user], "package_update", _mutated(draw, data),
+    check_call(app, world["tokens"][user], "package_update", _mutated(draw, data, world["ids"]),
                _catalog_fields())
 
 
@@ -355,6 +363,13 @@ FOUND = [
     ("package_create", "sysadmin", {"title": "标题\x1b[31m"}, "title"),
     ("package_create", "sysadmin", {"notes": "摘要\x00"}, "notes"),
     ("package_create", "sysadmin", {"extra_field": "\ud800"}, "extra_field"),
+    # found by the fuzzing itself (shrunk examples)
+    ("package_create", "sysadmin", {"owner_org": True}, "owner_org"),
+    ("package_create", "provider_admin", {"owner_org": False}, "owner_org"),
+    ("package_create", "sysadmin", {"resources": [{"url": True}]}, "resources"),
+    ("package_create", "sysadmin", {"groups": None}, "groups"),
+    ("package_create", "sysadmin", {"info_items": [{"name": None, "data_type": "C"}]},
+     "info_items"),
     ("govshare_request_create", "requester_admin", {"purpose": None}, "purpose"),
     ("govshare_request_create", "requester_admin", {"purpose": ["a", "b"]}, "purpose"),
     ("govshare_request_create", "requester_admin", {"contact": 5}, "contact"),
@@ -365,9 +380,11 @@ FOUND = [
     ("govshare_request_show", "sysadmin", {"id": "no-such-request"}, "id"),
     ("govshare_request_show", "sysadmin", {"id": 5}, "id"),
     ("govshare_grant_revoke", "sysadmin", {"id": {"a": 1}}, "id"),
-    ("govshare_request_list", "sysadmin", {"limit": ""}, None),
+    ("govshare_request_list", "sysadmin", {"limit": ""}, "limit"),
+    ("govshare_request_list", "provider_admin", {"limit": []}, "limit"),
     ("govshare_request_list", "sysadmin", {"offset": 10**30}, "offset"),
     ("govshare_case_create", "sysadmin", {"request_id": ""}, "package_id"),
+    ("govshare_case_create", "sysadmin", {"request_id": []}, "request_id"),
 ]
 
 

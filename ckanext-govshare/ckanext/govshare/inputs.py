@@ -1,12 +1,14 @@
-"""Text that nothing can store, refused where a request enters the application.
+"""Input nothing can handle, refused where a request enters the application.
 
 PostgreSQL refuses NUL characters and a lone surrogate cannot even be encoded to
 UTF-8, so either one, in any field CKAN or a plugin passes on, ends as a server error
 deep inside an action (often after part of the change was written to the session).
 JSON can carry both (``"\\u0000"``, ``"\\ud800"``), URL and form encoding NUL. No real
 input holds them: the request is refused before any view or action runs, under the
-names of the fields that hold them. Each schema's own validators refuse the rest
-(control characters, lengths, types) with messages about their field.
+names of the fields that hold them. The same goes for the few fields of the catalog
+writes that CKAN reads before its schema checks them (``core_unreadable_fields``).
+Each schema's own validators refuse the rest (control characters, lengths, types)
+with messages about their field.
 """
 from __future__ import annotations
 
@@ -16,10 +18,10 @@ import ckan.plugins.toolkit as tk
 from flask import Blueprint, jsonify, request
 
 __all__ = ["storable", "unstorable_fields", "core_unreadable_fields", "text_or_empty",
-           "refuse_unstorable", "blueprint"]
+           "refuse_unreadable_input", "blueprint"]
 
-# Actions whose resources CKAN hands to its uploader (which parses ``url``) before validating.
-UPLOADING_ACTIONS = {"package_create", "package_update", "package_patch",
+# Actions whose input CKAN reads in part before its schema checks it.
+CATALOG_WRITES = {"package_create", "package_update", "package_patch",
                      "resource_create", "resource_update", "resource_patch"}
 
 blueprint = Blueprint("govshare_inputs", __name__)
@@ -54,24 +56,27 @@ def unstorable_fields(data: Any) -> list[str]:
                   if _holds_unstorable(k) or _holds_unstorable(v))
 
 
-def core_unreadable_fields(action: str, data: Any) -> list[str]:
-    """Fields of a catalog write that CKAN reads before its schema checks them, of a type
-    it crashes on: a resource ``url`` that is not text, ``groups`` that are not a list."""
-    if action not in UPLOADING_ACTIONS or not isinstance(data, dict):
-        return []
-    if action.startswith("resource_"):
-        return [] if data.get("url") is None or isinstance(data["url"], str) else ["url"]
-    wrong = []
+def core_unreadable_fields(action: str, data: Any) -> dict[str, list[str]]:
+    """Fields of a catalog write that CKAN reads (to find the object, to check the caller's
+    rights, to hand resources to its uploader) before its schema checks them, given a type
+    it crashes on, with what they must be."""
+    if action not in CATALOG_WRITES or not isinstance(data, dict):
+        return {}
+    keys = ("id", "package_id", "url") if action.startswith("resource_") else (
+        "id", "name", "owner_org")
+    errors = {k: [tk._("Must be text")] for k in keys
+              if data.get(k) is not None and not isinstance(data[k], str)}
     resources = data.get("resources")
     if resources is not None and (not isinstance(resources, list) or not all(
             isinstance(r, dict) and (r.get("url") is None or isinstance(r["url"], str))
             for r in resources)):
-        wrong.append("resources")
-    # (and the auth function reads the groups before the schema checks them)
-    if "groups" in data and not (isinstance(data["groups"], list)
-                                 and all(isinstance(g, dict) for g in data["groups"])):
-        wrong.append("groups")
-    return wrong
+        errors["resources"] = [tk._("Must be a list of resources, each url text")]
+    groups = data.get("groups", [])
+    if not (isinstance(groups, list) and all(
+            isinstance(g, dict) and all(g.get(k) is None or isinstance(g[k], str)
+                                        for k in ("id", "name")) for g in groups)):
+        errors["groups"] = [tk._("Must be a list of groups, each id or name text")]
+    return errors
 
 
 def text_or_empty(data: dict[str, Any], name: str) -> str:
@@ -86,28 +91,22 @@ def _multi_dict_fields(pairs: Iterable[tuple[str, list[str]]]) -> list[str]:
 
 
 @blueprint.before_app_request
-def refuse_unstorable() -> Optional[Any]:
+def refuse_unreadable_input() -> Optional[Any]:
     """409 with the fields, in the action API's format, on the API; 400 elsewhere."""
     fields = set(_multi_dict_fields(request.args.lists()))
+    data = None
     if request.method in ("POST", "PUT", "PATCH"):
         fields.update(_multi_dict_fields(request.form.lists()))
         if request.is_json:
             data = request.get_json(silent=True)
             fields.update(unstorable_fields(data))
-            action = (request.view_args or {}).get("logic_function", "")
-            if not fields and core_unreadable_fields(action, data):
-                return _refused({f: [tk._("Must be text")]
-                                 for f in core_unreadable_fields(action, data)})
-    if not fields:
-        return None
     message = tk._("Must not contain NUL characters or unpaired surrogates")
-    if request.path.startswith("/api/"):
-        return _refused({field: [message] for field in sorted(fields)})
-    return tk.abort(400, message)
-
-
-def _refused(errors: dict[str, list[str]]) -> Any:
-    """A validation error in the action API's format."""
+    if not request.path.startswith("/api/"):
+        return tk.abort(400, message) if fields else None
+    errors = {field: [message] for field in sorted(fields)} or core_unreadable_fields(
+        (request.view_args or {}).get("logic_function", ""), data)
+    if not errors:
+        return None
     response = jsonify({"success": False, "error": {"__type": "Validation Error", **errors}})
     response.status_code = 409
     return response

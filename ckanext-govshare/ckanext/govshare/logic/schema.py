@@ -123,7 +123,7 @@ def request_show(not_empty: Validator, govshare_text: Validator,
 
 
 @validator_args
-def request_list(ignore_missing: Validator, ignore_empty: Validator, govshare_text: Validator,
+def request_list(ignore_missing: Validator, govshare_text: Validator,
                  govshare_bool: Validator, govshare_count: Validator) -> Schema:
     return {
         "kind": [ignore_missing, govshare_text(ID_MAX)],
@@ -133,18 +133,21 @@ def request_list(ignore_missing: Validator, ignore_empty: Validator, govshare_te
         "overdue": [ignore_missing, govshare_bool],
         "escalated": [ignore_missing, govshare_bool],
         "decidable": [ignore_missing, govshare_bool],
-        "limit": [ignore_empty, govshare_count(PAGE)],
-        "offset": [ignore_empty, govshare_count(OFFSET)],
+        "limit": [ignore_missing, govshare_count(PAGE)],
+        "offset": [ignore_missing, govshare_count(OFFSET)],
     }
 
 
 @validator_args
-def case_create(not_missing: Validator, not_empty: Validator, ignore_empty: Validator,
+def case_create(not_missing: Validator, not_empty: Validator, ignore_missing: Validator,
+                ignore_empty: Validator,
                 govshare_text: Validator, govshare_long_text: Validator,
                 package_id_or_name_exists: Validator, govshare_request_exists: Validator) -> Schema:
     return {
         "package_id": [not_empty, govshare_text(ID_MAX), package_id_or_name_exists],
-        "request_id": [ignore_empty, govshare_text(ID_MAX), govshare_request_exists],
+        # (the type first: CKAN gives back an empty list that ignore_empty dropped)
+        "request_id": [ignore_missing, govshare_text(ID_MAX), ignore_empty,
+                       govshare_request_exists],
         "description": [not_missing, govshare_long_text(LONG), not_empty],
     }
 
@@ -157,12 +160,12 @@ def case_resolve(not_missing: Validator, not_empty: Validator, govshare_text: Va
 
 
 @validator_args
-def usage_list(ignore_missing: Validator, ignore_empty: Validator, govshare_text: Validator,
+def usage_list(ignore_missing: Validator, govshare_text: Validator,
                govshare_count: Validator) -> Schema:
     return {
         "provider_org": [ignore_missing, govshare_text(ID_MAX)],
         "package_id": [ignore_missing, govshare_text(ID_MAX)],
-        "limit": [ignore_empty, govshare_count(PAGE)],
+        "limit": [ignore_missing, govshare_count(PAGE)],
     }
 
 

@@ -372,6 +372,9 @@ def govshare_info_items_rules(key: FlattenKey, data: FlattenDataDict,
     Runs after the fields (scheming ``after_validators``) because it compares
     the entry's own attributes with each item's.
     """
+    if any(errors.get(k) for k in data if len(k) == 3 and k[0] == "info_items"):
+        return  # the items' own errors first (an error on the list too would break CKAN's
+        # unflattening of the errors)
     items = sorted({k[1] for k in data if len(k) == 3 and k[0] == "info_items"})
     items = [i for i in items if not _empty(data.get(("info_items", i, "name")))]
     field = catalog.dataset_field("info_items")
