@@ -430,3 +430,18 @@ def test_core_reads_that_answered_500(world, app, user, action, data):
     response = app.post(f"/api/3/action/{action}", data=json.dumps(data), headers=headers)
     assert response.status_code in (200, 403, 404, 409), (
         _traceback(world["tokens"][user], action, data) if user != "anonymous" else "")
+
+
+def test_false_and_zero_are_kept_blank_is_left_out(world, app):
+    """The checks that refuse the wrong types keep the right values: false, 0, and a form's
+    empty string for an optional field."""
+    data = {**_catalog_base(world), "record_count": 0, "storage_size_gb": "",
+            "info_items": [{"name": "姓名", "data_type": "C", "length": 0, "open": False},
+                           {"name": "住址", "data_type": "C", "open": ""}]}
+    created = check_call(app, world["tokens"]["sysadmin"], "package_create", data,
+                         _catalog_fields()).json["result"]
+    assert int(created["record_count"]) == 0
+    assert "storage_size_gb" not in created
+    assert created["info_items"][0]["open"] is False
+    assert int(created["info_items"][0]["length"]) == 0
+    assert "open" not in created["info_items"][1] or created["info_items"][1]["open"] is False

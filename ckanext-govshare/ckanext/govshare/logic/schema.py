@@ -139,15 +139,12 @@ def request_list(ignore_missing: Validator, govshare_text: Validator,
 
 
 @validator_args
-def case_create(not_missing: Validator, not_empty: Validator, ignore_missing: Validator,
-                ignore_empty: Validator,
+def case_create(not_missing: Validator, not_empty: Validator, govshare_ignore_blank: Validator,
                 govshare_text: Validator, govshare_long_text: Validator,
                 package_id_or_name_exists: Validator, govshare_request_exists: Validator) -> Schema:
     return {
         "package_id": [not_empty, govshare_text(ID_MAX), package_id_or_name_exists],
-        # (the type first: CKAN gives back an empty list that ignore_empty dropped)
-        "request_id": [ignore_missing, govshare_text(ID_MAX), ignore_empty,
-                       govshare_request_exists],
+        "request_id": [govshare_ignore_blank, govshare_text(ID_MAX), govshare_request_exists],
         "description": [not_missing, govshare_long_text(LONG), not_empty],
     }
 

@@ -43,6 +43,7 @@ __all__ = [
     "govshare_id_list",
     "govshare_request_exists",
     "govshare_date",
+    "govshare_ignore_blank",
 ]
 
 _ = tk._
@@ -73,6 +74,18 @@ def _refused_character(text: str, allowed: frozenset[str]) -> bool:
     """Control characters (NUL, escape, ...) and lone surrogates: no one types them,
     PostgreSQL refuses NUL, and a surrogate cannot even be encoded."""
     return any(unicodedata.category(c) in ("Cc", "Cs") and c not in allowed for c in text)
+
+
+def govshare_ignore_blank(key: FlattenKey, data: FlattenDataDict,
+                          errors: FlattenErrorDict, context: Context) -> None:
+    """An optional field left blank (missing, null, a form's empty string) is left out.
+
+    Unlike ``ignore_empty``, 0 and false are values, and an empty list is left to the
+    type check (CKAN would give it back after ``ignore_empty`` dropped it)."""
+    value = data.get(key, missing)
+    if value is missing or value is None or (isinstance(value, str) and not value.strip()):
+        data.pop(key, None)
+        raise StopOnError
 
 
 Check = Callable[[Any, Context], Any]
@@ -147,17 +160,23 @@ def govshare_count(maximum: int) -> FullValidator:
 BOOLEAN_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
-def _bool(value: Any, context: Context) -> bool:
-    if isinstance(value, bool):
-        return value
+def govshare_bool(key: FlattenKey, data: FlattenDataDict,
+                  errors: FlattenErrorDict, context: Context) -> None:
+    """true or false (a JSON boolean, or the words a form sends); anything else is refused
+    where CKAN's ``boolean_validator`` would read it as false. Nothing given (missing, null,
+    a form's empty choice) leaves the field out; false stays false (``ignore_empty``
+    would drop it)."""
+    value = data.get(key, missing)
+    if value is missing or value is None or value == "":
+        data.pop(key, None)
+        raise StopOnError
     if isinstance(value, str) and value.strip().lower() in BOOLEAN_WORDS:
-        return BOOLEAN_WORDS[value.strip().lower()]
-    raise tk.Invalid(_("Must be true or false"))
+        value = BOOLEAN_WORDS[value.strip().lower()]
+    if not isinstance(value, bool):
+        errors[key].append(_("Must be true or false"))
+        raise StopOnError
+    data[key] = value
 
-
-# true or false (a JSON boolean, or the words a form sends); anything else is refused
-# where CKAN's ``boolean_validator`` would read it as false.
-govshare_bool = _stops_on_error(_bool)
 
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?")
 
