@@ -24,7 +24,7 @@ from stdnum.cn import uscc
 
 from ckanext.govshare import demo
 from ckanext.govshare import schema as catalog
-from ckanext.govshare.logic.validators import CLASS_DIGIT, SHARE_STRICTNESS
+from ckanext.govshare.codes import CLASS_DIGIT, SHARE_STRICTNESS, STRUCTURED_FORMATS
 
 ENTRIES = 40
 DEALT_FIELDS = ["resource_class", "share_type", "open_type", "update_frequency", "format_class"]
@@ -99,7 +99,7 @@ def test_entries_follow_the_catalog_rules(entries):
             assert e["open_condition"]
         if e["resource_class"] == "theme":
             assert e["themes"] and {g["name"] for g in e["groups"]} == set(e["themes"])
-        if e["format_class"] in ("spreadsheet", "database"):
+        if e["format_class"] in STRUCTURED_FORMATS:
             assert all(i["name"] and i["data_type"] for i in e["info_items"])
 
 
@@ -129,7 +129,7 @@ def test_every_entry_has_a_csv_that_can_be_downloaded(app, entries):
 
     # Anyone may download the data of an entry open to everyone (普遍开放).
     entry = next(e for e in entries
-                 if e["open_type"] == "general" and e["format_class"] in ("spreadsheet", "database"))
+                 if e["open_type"] == "general" and e["format_class"] in STRUCTURED_FORMATS)
     resource = next(r for r in entry["resources"] if r["url_type"] == "upload")
     path = uploader.get_resource_uploader(dict(resource)).get_path(resource["id"])
     assert os.path.isfile(path)

@@ -169,3 +169,11 @@ def test_department_code_check_digit(clean_db):
     assert list(err.value.error_dict) == ["department_code"]
     with pytest.raises(tk.ValidationError):
         make_department(region_level="province")
+
+
+def test_codes_the_code_decides_on_are_choices_of_the_schema(clean_db, monkeypatch):
+    from ckanext.govshare import codes
+    codes.check()  # as at plugin load
+    monkeypatch.setitem(codes.USED, "share_type", (*codes.SHARE_STRICTNESS, "renamed"))
+    with pytest.raises(RuntimeError, match="share_type: renamed"):
+        codes.check()

@@ -13,7 +13,7 @@ from ckan import model
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import BadRequest, Forbidden, NotFound
 
-from ckanext.govshare import access, usage
+from ckanext.govshare import access, inputs, usage
 
 __all__ = ["guards"]
 
@@ -207,8 +207,8 @@ def _as_if_missing() -> Optional[Response]:
 def guard() -> Optional[Any]:
     if not request.environ.get(AS_MISSING):
         _csrf_checked()
-    return (_closed_to_public() or _undeclared_refused() or _as_if_missing()
-            or _login_without_credentials())
+    return (inputs.refuse_unreadable_input() or _closed_to_public() or _undeclared_refused()
+            or _as_if_missing() or _login_without_credentials())
 
 
 # CKAN's pages let some action errors through (e.g. /dataset/changes_multiple without

@@ -7,7 +7,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from ckanext.govshare import access, search, themes, views, workdays
+from ckanext.govshare import access, codes, search, themes, views, workdays
 from ckanext.govshare.logic import action
 
 
@@ -31,9 +31,10 @@ class GovsharePlugin(DefaultTranslation, p.SingletonPlugin):
         tk.add_template_directory(config, "templates")
         tk.add_public_directory(config, "public")
 
-    # IConfigurable
+    # IConfigurable (after every plugin's update_config: scheming has read the schemas)
     def configure(self, config: Any) -> None:
         workdays.check_config(config)
+        codes.check()
 
     # IFacets
     def dataset_facets(self, facets_dict: dict[str, Any], package_type: str):

@@ -27,7 +27,7 @@ from stdnum.cn import ric, uscc
 from werkzeug.datastructures import FileStorage
 
 from ckanext.govshare import schema as catalog
-from ckanext.govshare.logic.validators import CLASS_DIGIT, SHARE_STRICTNESS
+from ckanext.govshare.codes import CLASS_DIGIT, SHARE_STRICTNESS, STRUCTURED_FORMATS
 
 __all__ = ["load", "read_city", "plan_entries", "department_code", "Planned"]
 
@@ -38,7 +38,6 @@ SAMPLE_ROWS = 20
 FIRST_DAY, LAST_DAY = datetime.date(2019, 1, 1), datetime.date(2025, 12, 31)
 # Fields whose values are dealt from decks (see `_Deck`) unless a template pins them.
 DEALT = ("share_type", "open_type", "update_frequency", "format_class")
-STRUCTURED = ("spreadsheet", "database", "self_describing")
 DECIMALS = {"N": 0, "I": 0, "Y": 2, "F": 2, "B": 6}
 TYPE_GENERATORS = {"D": "date", "T": "datetime", "L": "boolean",
                    **{t: "number" for t in DECIMALS}}
@@ -367,7 +366,7 @@ class _Planner:
                 rng: random.Random) -> dict[str, Any]:
         fmt = template.get("format") or self.decks["format_class"].deal()
         frequency = template.get("frequency") or self.decks["update_frequency"].deal()
-        structured = fmt in STRUCTURED
+        structured = fmt in STRUCTURED_FORMATS
         formats = {
             "format_class": fmt,
             "format_type": rng.choice(self.city["format_types"][fmt]),

@@ -7,7 +7,7 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 from ckan.types import AuthFunction, AuthResult, Context, DataDict
 
-from ckanext.govshare import access, requests
+from ckanext.govshare import access, inputs, requests
 from ckanext.govshare.model import Grant, Request
 
 __all__ = [
@@ -78,21 +78,20 @@ datastore_info = datastore_search
 
 
 @tk.chained_auth_function
-@tk.auth_allow_anonymous_access
-def package_collaborator_list(next_auth: AuthFunction, context: Context,
-                              data_dict: DataDict) -> AuthResult:
-    """CKAN's check fails with a server error for anonymous callers."""
-    if access.context_user(context) is None:
-        return _refused(tk._("Please log in."))
-    return next_auth(context, data_dict)
-
-
-@tk.chained_auth_function
 def datastore_search_sql(next_auth: AuthFunction, context: Context, data_dict: DataDict) -> AuthResult:
     """SQL can join any table: only those who may use every dataset may run it."""
     if access.acts_unrestricted(context):
         return next_auth(context, data_dict)
     return _refused(tk._("SQL queries on the DataStore are reserved to system administrators."))
+
+
+@tk.chained_auth_function
+def package_collaborator_list(next_auth: AuthFunction, context: Context,
+                              data_dict: DataDict) -> AuthResult:
+    """CKAN's own check asserts a logged-in user: anonymous callers got a server error."""
+    if access.context_user(context) is None:
+        return _refused(tk._("Please log in."))
+    return next_auth(context, data_dict)
 
 
 # ------------------------------------------------------------------ grants
@@ -115,7 +114,7 @@ def _is_org_admin(user: model.User, org_id: str | None) -> bool:
 
 
 def govshare_grant_create(context: Context, data_dict: DataDict) -> AuthResult:
-    package = model.Package.get(data_dict.get("package_id", ""))
+    package = model.Package.get(inputs.text_or_empty(data_dict, "package_id"))
     if package is None:
         return {"success": True}  # the action reports the missing entry by field
     if may_manage_grants(access.context_user(context), package):
@@ -125,7 +124,7 @@ def govshare_grant_create(context: Context, data_dict: DataDict) -> AuthResult:
 
 
 def govshare_grant_revoke(context: Context, data_dict: DataDict) -> AuthResult:
-    grant = model.Session.get(Grant, data_dict.get("id", ""))
+    grant = model.Session.get(Grant, inputs.text_or_empty(data_dict, "id"))
     if grant is None:
         return {"success": True}
     package = model.Package.get(grant.package_id)
@@ -145,7 +144,7 @@ def govshare_grant_list(context: Context, data_dict: DataDict) -> AuthResult:
 # ------------------------------------------------------------------ workflow
 
 def _request(data_dict: DataDict) -> Request:
-    request = model.Session.get(Request, data_dict.get("id", ""))
+    request = model.Session.get(Request, inputs.text_or_empty(data_dict, "id"))
     if request is None:
         raise tk.ObjectNotFound(tk._("Request not found"))
     return request

@@ -1,139 +1,168 @@
-"""Input schemas of govshare's actions."""
+"""Input schemas of govshare's actions.
+
+Every text has a declared length (``govshare_text``/``govshare_long_text``: text only, no
+control characters, stripped) and is checked for its type before anything reads it;
+``ACTIONS`` names each action's schema, so the fuzz suite (tests/test_fuzz.py) finds them.
+"""
 from __future__ import annotations
+
+from typing import Callable
 
 from ckan.logic.schema import validator_args
 from ckan.types import Schema, Validator
 
+from ckanext.govshare.logic.validators import ID_MAX
+
+# Lengths of the texts people write into the workflow.
+SHORT = 200      # a contact, a name
+LONG = 2000      # a purpose, a legal basis, a reason
+PAGE = 1000      # the most rows one call lists
+OFFSET = 10**9   # far past any real list, well inside PostgreSQL's integers
+
 
 @validator_args
-def grant_create(not_missing: Validator, not_empty: Validator, ignore_missing: Validator, unicode_safe: Validator,
-                 isodate: Validator, package_id_or_name_exists: Validator,
-                 list_of_strings: Validator, strip_value: Validator) -> Schema:
+def grant_create(not_missing: Validator, not_empty: Validator, ignore_missing: Validator,
+                 govshare_text: Validator, govshare_long_text: Validator,
+                 govshare_date: Validator, package_id_or_name_exists: Validator,
+                 govshare_id_list: Validator) -> Schema:
     return {
-        "package_id": [not_empty, unicode_safe, package_id_or_name_exists],
-        "grantee_org": [ignore_missing, unicode_safe],
-        "grantee_user": [ignore_missing, unicode_safe],
-        "resource_ids": [ignore_missing, list_of_strings],
-        "valid_from": [not_empty, isodate],
-        "valid_until": [not_empty, isodate],
-        "reason": [not_missing, strip_value, not_empty, unicode_safe],
+        "package_id": [not_empty, govshare_text(ID_MAX), package_id_or_name_exists],
+        "grantee_org": [ignore_missing, govshare_text(ID_MAX)],
+        "grantee_user": [ignore_missing, govshare_text(ID_MAX)],
+        "resource_ids": [ignore_missing, govshare_id_list],
+        "valid_from": [not_empty, govshare_date],
+        "valid_until": [not_empty, govshare_date],
+        "reason": [not_missing, govshare_long_text(LONG), not_empty],
     }
 
 
 @validator_args
-def grant_revoke(not_missing: Validator, not_empty: Validator, unicode_safe: Validator, strip_value: Validator) -> Schema:
+def grant_revoke(not_missing: Validator, not_empty: Validator, govshare_text: Validator,
+                 govshare_long_text: Validator) -> Schema:
     return {
-        "id": [not_empty, unicode_safe],
-        "reason": [not_missing, strip_value, not_empty, unicode_safe],
+        "id": [not_empty, govshare_text(ID_MAX)],
+        "reason": [not_missing, govshare_long_text(LONG), not_empty],
     }
 
 
 @validator_args
-def grant_list(ignore_missing: Validator, unicode_safe: Validator,
-               boolean_validator: Validator) -> Schema:
+def grant_list(ignore_missing: Validator, govshare_text: Validator,
+               govshare_bool: Validator) -> Schema:
     return {
-        "package_id": [ignore_missing, unicode_safe],
-        "grantee_org": [ignore_missing, unicode_safe],
-        "grantee_user": [ignore_missing, unicode_safe],
-        "active": [ignore_missing, boolean_validator],
+        "package_id": [ignore_missing, govshare_text(ID_MAX)],
+        "grantee_org": [ignore_missing, govshare_text(ID_MAX)],
+        "grantee_user": [ignore_missing, govshare_text(ID_MAX)],
+        "active": [ignore_missing, govshare_bool],
     }
 
 
 @validator_args
-def request_create(not_missing: Validator, not_empty: Validator, ignore_missing: Validator, unicode_safe: Validator,
-                   isodate: Validator, package_id_or_name_exists: Validator,
-                   list_of_strings: Validator, strip_value: Validator,
-                   govshare_usage_scope_codes: Validator) -> Schema:
+def request_create(not_missing: Validator, not_empty: Validator, ignore_missing: Validator,
+                   govshare_text: Validator, govshare_long_text: Validator,
+                   govshare_date: Validator, package_id_or_name_exists: Validator,
+                   govshare_id_list: Validator, govshare_usage_scope_codes: Validator) -> Schema:
     return {
-        "package_id": [not_empty, unicode_safe, package_id_or_name_exists],
-        "requester_org": [ignore_missing, unicode_safe],
-        "resource_ids": [ignore_missing, list_of_strings],
+        "package_id": [not_empty, govshare_text(ID_MAX), package_id_or_name_exists],
+        "requester_org": [ignore_missing, govshare_text(ID_MAX)],
+        "resource_ids": [ignore_missing, govshare_id_list],
         "usage_scope": [not_empty, govshare_usage_scope_codes],
-        "purpose": [not_missing, strip_value, not_empty, unicode_safe],
-        "basis": [not_missing, strip_value, not_empty, unicode_safe],
-        "period_start": [not_empty, isodate],
-        "period_end": [not_empty, isodate],
-        "contact": [not_missing, strip_value, not_empty, unicode_safe],
+        "purpose": [not_missing, govshare_long_text(LONG), not_empty],
+        "basis": [not_missing, govshare_long_text(LONG), not_empty],
+        "period_start": [not_empty, govshare_date],
+        "period_end": [not_empty, govshare_date],
+        "contact": [not_missing, govshare_text(SHORT), not_empty],
     }
 
 
 @validator_args
-def application_create(not_missing: Validator, not_empty: Validator, ignore_missing: Validator, unicode_safe: Validator,
-                       isodate: Validator, package_id_or_name_exists: Validator,
-                       list_of_strings: Validator, strip_value: Validator,
-                       boolean_validator: Validator) -> Schema:
+def application_create(not_missing: Validator, not_empty: Validator, ignore_missing: Validator,
+                       govshare_text: Validator, govshare_long_text: Validator,
+                       govshare_date: Validator, package_id_or_name_exists: Validator,
+                       govshare_id_list: Validator, govshare_bool: Validator) -> Schema:
     return {
-        "package_id": [not_empty, unicode_safe, package_id_or_name_exists],
-        "resource_ids": [ignore_missing, list_of_strings],
-        "purpose": [not_missing, strip_value, not_empty, unicode_safe],
-        "scenario": [not_missing, strip_value, not_empty, unicode_safe],
-        "security_measures": [not_missing, strip_value, not_empty, unicode_safe],
-        "commitment_accepted": [not_empty, boolean_validator],
-        "period_end": [not_empty, isodate],
-        "contact": [ignore_missing, strip_value, unicode_safe],
+        "package_id": [not_empty, govshare_text(ID_MAX), package_id_or_name_exists],
+        "resource_ids": [ignore_missing, govshare_id_list],
+        "purpose": [not_missing, govshare_long_text(LONG), not_empty],
+        "scenario": [not_missing, govshare_long_text(LONG), not_empty],
+        "security_measures": [not_missing, govshare_long_text(LONG), not_empty],
+        "commitment_accepted": [not_empty, govshare_bool],
+        "period_end": [not_empty, govshare_date],
+        "contact": [ignore_missing, govshare_text(SHORT)],
     }
 
 
 @validator_args
-def request_approve(not_empty: Validator, ignore_missing: Validator, unicode_safe: Validator,
-                    isodate: Validator, list_of_strings: Validator) -> Schema:
+def request_approve(not_empty: Validator, ignore_missing: Validator, govshare_text: Validator,
+                    govshare_long_text: Validator, govshare_date: Validator,
+                    govshare_id_list: Validator) -> Schema:
     return {
-        "id": [not_empty, unicode_safe],
-        "resource_ids": [ignore_missing, list_of_strings],
-        "period_end": [ignore_missing, isodate],
-        "comment": [ignore_missing, unicode_safe],
+        "id": [not_empty, govshare_text(ID_MAX)],
+        "resource_ids": [ignore_missing, govshare_id_list],
+        "period_end": [ignore_missing, govshare_date],
+        "comment": [ignore_missing, govshare_long_text(LONG)],
     }
 
 
 @validator_args
-def request_refuse(not_missing: Validator, not_empty: Validator, unicode_safe: Validator, strip_value: Validator) -> Schema:
-    return {"id": [not_empty, unicode_safe], "reason": [not_missing, strip_value, not_empty, unicode_safe]}
+def request_refuse(not_missing: Validator, not_empty: Validator, govshare_text: Validator,
+                   govshare_long_text: Validator) -> Schema:
+    return {"id": [not_empty, govshare_text(ID_MAX)],
+            "reason": [not_missing, govshare_long_text(LONG), not_empty]}
 
 
 @validator_args
-def object_id(not_empty: Validator, unicode_safe: Validator) -> Schema:
-    return {"id": [not_empty, unicode_safe]}
+def object_id(not_empty: Validator, govshare_text: Validator) -> Schema:
+    return {"id": [not_empty, govshare_text(ID_MAX)]}
 
 
 @validator_args
-def request_list(ignore_missing: Validator, unicode_safe: Validator,
-                 boolean_validator: Validator, natural_number_validator: Validator,
-                 int_validator: Validator) -> Schema:
+def request_show(not_empty: Validator, govshare_text: Validator,
+                 govshare_request_exists: Validator) -> Schema:
+    """Sysadmins skip the auth function (which reports a missing request): the id is checked here."""
+    return {"id": [not_empty, govshare_text(ID_MAX), govshare_request_exists]}
+
+
+@validator_args
+def request_list(ignore_missing: Validator, govshare_text: Validator,
+                 govshare_bool: Validator, govshare_count: Validator) -> Schema:
     return {
-        "kind": [ignore_missing, unicode_safe],
-        "state": [ignore_missing, unicode_safe],
-        "department": [ignore_missing, unicode_safe],
-        "package_id": [ignore_missing, unicode_safe],
-        "overdue": [ignore_missing, boolean_validator],
-        "escalated": [ignore_missing, boolean_validator],
-        "decidable": [ignore_missing, boolean_validator],
-        "limit": [ignore_missing, int_validator, natural_number_validator],
-        "offset": [ignore_missing, int_validator, natural_number_validator],
+        "kind": [ignore_missing, govshare_text(ID_MAX)],
+        "state": [ignore_missing, govshare_text(ID_MAX)],
+        "department": [ignore_missing, govshare_text(ID_MAX)],
+        "package_id": [ignore_missing, govshare_text(ID_MAX)],
+        "overdue": [ignore_missing, govshare_bool],
+        "escalated": [ignore_missing, govshare_bool],
+        "decidable": [ignore_missing, govshare_bool],
+        "limit": [ignore_missing, govshare_count(PAGE)],
+        "offset": [ignore_missing, govshare_count(OFFSET)],
     }
 
 
 @validator_args
-def case_create(not_missing: Validator, not_empty: Validator, ignore_missing: Validator, unicode_safe: Validator,
-                package_id_or_name_exists: Validator, strip_value: Validator) -> Schema:
+def case_create(not_missing: Validator, not_empty: Validator, govshare_ignore_blank: Validator,
+                govshare_text: Validator, govshare_long_text: Validator,
+                package_id_or_name_exists: Validator, govshare_request_exists: Validator) -> Schema:
     return {
-        "package_id": [not_empty, unicode_safe, package_id_or_name_exists],
-        "request_id": [ignore_missing, unicode_safe],
-        "description": [not_missing, strip_value, not_empty, unicode_safe],
+        "package_id": [not_empty, govshare_text(ID_MAX), package_id_or_name_exists],
+        "request_id": [govshare_ignore_blank, govshare_text(ID_MAX), govshare_request_exists],
+        "description": [not_missing, govshare_long_text(LONG), not_empty],
     }
 
 
 @validator_args
-def case_resolve(not_missing: Validator, not_empty: Validator, unicode_safe: Validator, strip_value: Validator) -> Schema:
-    return {"id": [not_empty, unicode_safe], "outcome": [not_missing, strip_value, not_empty, unicode_safe]}
+def case_resolve(not_missing: Validator, not_empty: Validator, govshare_text: Validator,
+                 govshare_long_text: Validator) -> Schema:
+    return {"id": [not_empty, govshare_text(ID_MAX)],
+            "outcome": [not_missing, govshare_long_text(LONG), not_empty]}
 
 
 @validator_args
-def usage_list(ignore_missing: Validator, unicode_safe: Validator, int_validator: Validator,
-               natural_number_validator: Validator) -> Schema:
+def usage_list(ignore_missing: Validator, govshare_text: Validator,
+               govshare_count: Validator) -> Schema:
     return {
-        "provider_org": [ignore_missing, unicode_safe],
-        "package_id": [ignore_missing, unicode_safe],
-        "limit": [ignore_missing, int_validator, natural_number_validator],
+        "provider_org": [ignore_missing, govshare_text(ID_MAX)],
+        "package_id": [ignore_missing, govshare_text(ID_MAX)],
+        "limit": [ignore_missing, govshare_count(PAGE)],
     }
 
 
@@ -163,3 +192,35 @@ def registration_confirm(not_empty: Validator, unicode_safe: Validator) -> Schem
 def notification_list(ignore_missing: Validator, int_validator: Validator,
                       natural_number_validator: Validator) -> Schema:
     return {"limit": [ignore_missing, int_validator, natural_number_validator]}
+
+
+def no_input() -> Schema:
+    """Actions that take nothing."""
+    return {}
+
+
+# Each govshare action's input schema.
+ACTIONS: dict[str, Callable[[], Schema]] = {
+    "govshare_grant_create": grant_create,
+    "govshare_grant_revoke": grant_revoke,
+    "govshare_grant_list": grant_list,
+    "govshare_request_create": request_create,
+    "govshare_request_approve": request_approve,
+    "govshare_request_refuse": request_refuse,
+    "govshare_request_withdraw": object_id,
+    "govshare_request_show": request_show,
+    "govshare_request_list": request_list,
+    "govshare_application_create": application_create,
+    "govshare_application_approve": request_approve,
+    "govshare_application_refuse": request_refuse,
+    "govshare_application_precheck": object_id,
+    "govshare_case_create": case_create,
+    "govshare_case_resolve": case_resolve,
+    "govshare_case_list": no_input,
+    "govshare_usage_list": usage_list,
+    "govshare_remind_and_escalate": no_input,
+    "govshare_calendar_show": calendar_show,
+    "govshare_calendar_update": calendar_update,
+    "govshare_notification_list": notification_list,
+    "govshare_registration_confirm": registration_confirm,
+}

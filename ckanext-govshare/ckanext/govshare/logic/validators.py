@@ -7,7 +7,9 @@ its label in the user's language.
 from __future__ import annotations
 
 import datetime
+import math
 import re
+import unicodedata
 from typing import Any, Callable
 
 import ckan.plugins.toolkit as tk
@@ -18,8 +20,9 @@ from ckanext.scheming.validation import scheming_validator
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
-from ckanext.govshare import access, workdays
+from ckanext.govshare import access, codes, workdays
 from ckanext.govshare import schema as catalog
+from ckanext.govshare.model import Request
 
 __all__ = [
     "govshare_required_when",
@@ -37,6 +40,14 @@ __all__ = [
     "govshare_iso_dates",
     "govshare_calendar_year",
     "govshare_calendar_note",
+    "govshare_text",
+    "govshare_long_text",
+    "govshare_count",
+    "govshare_bool",
+    "govshare_id_list",
+    "govshare_request_exists",
+    "govshare_date",
+    "govshare_ignore_blank",
 ]
 
 _ = tk._
@@ -45,18 +56,175 @@ StopOnError = tk.StopOnError
 
 # 分类码 = 类(1) + 项(2) + 目(3) + optional 细目; 顺序码 = digits.
 RESOURCE_CODE = re.compile(r"^(?P<cls>[123])\d{2}\d{3}\d*/\d+$")
-CLASS_DIGIT = {"base": "1", "theme": "2", "department": "3"}
-# Strictness of share types, loosest first: an item may only move right.
-SHARE_STRICTNESS = ["unconditional", "conditional", "none"]
+RESOURCE_CODE_MAX = 40
+# Whitespace a multi-line text (a form's textarea) may hold.
+LINE_BREAKS = frozenset("\n\r\t")
 
 
 def _empty(value: Any) -> bool:
     return value is missing or value is None or value == "" or value == []
 
 
-def _other(data: FlattenDataDict, key: FlattenKey, name: str) -> Any:
-    """The value of a sibling field of ``key`` in the flattened data."""
-    return data.get(key[:-1] + (name,))
+def _other(data: FlattenDataDict, key: FlattenKey, name: str) -> str | None:
+    """The code in a sibling field of ``key``; None if that field holds no code
+    (its own validator reports what it holds instead)."""
+    value = data.get(key[:-1] + (name,))
+    return value if isinstance(value, str) else None
+
+
+# ------------------------------------------------------------------ any input
+
+def _refused_character(text: str, allowed: frozenset[str]) -> bool:
+    """Control characters (NUL, escape, ...) and lone surrogates: no one types them,
+    PostgreSQL refuses NUL, and a surrogate cannot even be encoded."""
+    return any(unicodedata.category(c) in ("Cc", "Cs") and c not in allowed for c in text)
+
+
+def govshare_ignore_blank(key: FlattenKey, data: FlattenDataDict,
+                          errors: FlattenErrorDict, context: Context) -> None:
+    """An optional field left blank (missing, null, a form's empty string) is left out.
+
+    Unlike ``ignore_empty``, 0 and false are values, and an empty list is left to the
+    type check (CKAN would give it back after ``ignore_empty`` dropped it)."""
+    value = data.get(key, missing)
+    if value is missing or value is None or (isinstance(value, str) and not value.strip()):
+        data.pop(key, None)
+        raise StopOnError
+
+
+Check = Callable[[Any, Context], Any]
+FullValidator = Callable[[FlattenKey, FlattenDataDict, FlattenErrorDict, Context], None]
+
+
+def _stops_on_error(check: Check) -> FullValidator:
+    """A value check whose refusal ends the field's chain: CKAN runs the validators
+    after a failed one on the raw value (a date check's error left "tomorrow" to
+    the not-future check, a type check's a list to the id lookup)."""
+    def validator(key: FlattenKey, data: FlattenDataDict,
+                  errors: FlattenErrorDict, context: Context) -> None:
+        try:
+            data[key] = check(data.get(key, missing), context)
+        except tk.Invalid as error:
+            errors[key].append(error.error)
+            raise StopOnError
+
+    return validator
+
+
+def _text(max_length: int, allowed: frozenset[str]) -> FullValidator:
+    def check(value: Any, context: Context) -> Any:
+        if value is missing or value is None:
+            return value
+        if not isinstance(value, str):
+            raise tk.Invalid(_("Must be text"))
+        if _refused_character(value, allowed):
+            raise tk.Invalid(_("Must not contain control characters"))
+        value = value.strip()
+        if len(value) > max_length:
+            raise tk.Invalid(_("Must be at most {max} characters").format(max=max_length))
+        return value
+
+    validator = _stops_on_error(check)
+    validator.max_length = max_length  # type: ignore[attr-defined]  # for forms and the fuzz suite
+    return validator
+
+
+def govshare_text(max_length: int) -> FullValidator:
+    """One line of text of at most ``max_length`` characters, stripped.
+
+    Before ``not_empty``: a null stays null (so it is reported missing), any
+    other non-text is refused instead of being turned into text."""
+    return _text(int(max_length), frozenset())
+
+
+def govshare_long_text(max_length: int) -> FullValidator:
+    """Like ``govshare_text``, with line breaks and tabs."""
+    return _text(int(max_length), LINE_BREAKS)
+
+
+def govshare_count(maximum: int) -> FullValidator:
+    """A whole number from 0 to ``maximum`` (given as a number or as digits).
+
+    The bound keeps it inside PostgreSQL's and Solr's integers; an empty value
+    is for ``ignore_empty`` before this to drop."""
+    maximum = int(maximum)
+
+    def check(value: Any, context: Context) -> int:
+        if isinstance(value, str) and re.fullmatch(r"\s*\d{1,20}\s*", value):
+            value = int(value)
+        elif isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
+            raise tk.Invalid(_("Must be a whole number from 0 to {max}").format(max=maximum))
+        return value
+
+    return _stops_on_error(check)
+
+
+BOOLEAN_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
+def govshare_bool(key: FlattenKey, data: FlattenDataDict,
+                  errors: FlattenErrorDict, context: Context) -> None:
+    """true or false (a JSON boolean, or the words a form sends); anything else is refused
+    where CKAN's ``boolean_validator`` would read it as false. Nothing given (missing, null,
+    a form's empty choice) leaves the field out; false stays false (``ignore_empty``
+    would drop it)."""
+    value = data.get(key, missing)
+    if value is missing or value is None or value == "":
+        data.pop(key, None)
+        raise StopOnError
+    if isinstance(value, str) and value.strip().lower() in BOOLEAN_WORDS:
+        value = BOOLEAN_WORDS[value.strip().lower()]
+    if not isinstance(value, bool):
+        errors[key].append(_("Must be true or false"))
+        raise StopOnError
+    data[key] = value
+
+
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?")
+
+
+def _date(value: Any, context: Context) -> datetime.datetime:
+    if isinstance(value, datetime.datetime):
+        return value
+    if isinstance(value, str) and DATE.fullmatch(value.strip()):
+        try:
+            return datetime.datetime.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise tk.Invalid(_("Must be a date like 2024-01-31"))
+
+
+# An ISO date (optionally with a time), as a datetime like CKAN's ``isodate``;
+# "tomorrow", 2026-02-30 and years of 30 digits are refused, not crashed on.
+govshare_date = _stops_on_error(_date)
+
+ID_MAX = 100
+
+
+def _id_list(value: Any, context: Context) -> list[str]:
+    if (not isinstance(value, list) or len(value) > 1000
+            or not all(isinstance(v, str) and len(v) <= ID_MAX
+                       and not _refused_character(v, frozenset()) for v in value)):
+        raise tk.Invalid(_("Must be a list of ids"))
+    return [v.strip() for v in value]
+
+
+# A list of ids (e.g. resource ids), each one line of text.
+govshare_id_list = _stops_on_error(_id_list)
+
+
+def govshare_request_exists(value: Any, context: Context) -> Any:
+    """The id of an existing request or application (after ``govshare_text``)."""
+    if value is missing or value is None:
+        return value
+    if model.Session.get(Request, value) is None:
+        raise tk.Invalid(_("Request not found"))
+    return value
+
+
+# ------------------------------------------------------------------ catalog rules
 
 
 def govshare_required_when(other: str, expected: str) -> Callable[..., Any]:
@@ -91,12 +259,12 @@ def govshare_base_unconditional(field: dict[str, Any], schema: dict[str, Any]):
 
     def validator(key: FlattenKey, data: FlattenDataDict,
                   errors: FlattenErrorDict, context: Context) -> None:
-        if (_other(data, key, "resource_class") == "base"
-                and data.get(key) != "unconditional"):
+        if (_other(data, key, "resource_class") == codes.BASE
+                and data.get(key) != codes.UNCONDITIONAL):
             errors[key].append(_(
                 "{label} of a base resource must be {value}"
             ).format(label=catalog.field_label(field),
-                     value=catalog.choice_label("share_type", "unconditional")))
+                     value=catalog.choice_label("share_type", codes.UNCONDITIONAL)))
 
     return validator
 
@@ -107,11 +275,11 @@ def govshare_closed_if_not_shared(field: dict[str, Any], schema: dict[str, Any])
 
     def validator(key: FlattenKey, data: FlattenDataDict,
                   errors: FlattenErrorDict, context: Context) -> None:
-        if _other(data, key, "share_type") == "none" and data.get(key) != "closed":
+        if _other(data, key, "share_type") == codes.NOT_SHARED and data.get(key) != codes.CLOSED:
             errors[key].append(_(
                 "{label} must be {value} when the entry is not shared"
             ).format(label=catalog.field_label(field),
-                     value=catalog.choice_label("open_type", "closed")))
+                     value=catalog.choice_label("open_type", codes.CLOSED)))
 
     return validator
 
@@ -132,7 +300,8 @@ def govshare_resource_code(field: dict[str, Any], schema: dict[str, Any]):
                   errors: FlattenErrorDict, context: Context) -> None:
         code = data.get(key)
         label = catalog.field_label(field)
-        match = RESOURCE_CODE.match(code or "")
+        match = (RESOURCE_CODE.match(code)
+                 if isinstance(code, str) and len(code) <= RESOURCE_CODE_MAX else None)
         if not match:
             errors[key].append(_(
                 "{label} must look like 101001/000001: a 1-digit class (1, 2 or 3), "
@@ -141,7 +310,7 @@ def govshare_resource_code(field: dict[str, Any], schema: dict[str, Any]):
             ).format(label=label))
             raise StopOnError
         resource_class = _other(data, key, "resource_class")
-        expected = CLASS_DIGIT.get(resource_class)
+        expected = codes.CLASS_DIGIT.get(resource_class or "")
         if expected and match.group("cls") != expected:
             errors[key].append(_(
                 "{label} must start with {digit} for {value}"
@@ -174,8 +343,9 @@ def govshare_name_from_code(key: FlattenKey, data: FlattenDataDict,
         data[key] = re.sub(r"[^a-z0-9_-]+", "-", code.strip().lower())
 
 
-def govshare_not_future(value: datetime.datetime | datetime.date, context: Context):
-    if value is missing or value is None:
+def govshare_not_future(value: Any, context: Context) -> Any:
+    """After ``isodate``: a value it refused stays as given, with its error already recorded."""
+    if not isinstance(value, datetime.date):
         return value
     day = value.date() if isinstance(value, datetime.datetime) else value
     if day > datetime.date.today():
@@ -188,21 +358,32 @@ def govshare_related_codes(key: FlattenKey, data: FlattenDataDict,
                            errors: FlattenErrorDict, context: Context) -> None:
     """Each related code must itself be a well-formed resource code."""
     value = data.get(key)
-    codes = [value] if isinstance(value, str) else (value or [])
-    bad = [c for c in codes
-           if isinstance(c, str) and c.strip() and not RESOURCE_CODE.match(c.strip())]
+    if value is missing or value is None:
+        return
+    related = [value] if isinstance(value, str) else value
+    if not isinstance(related, list) or len(related) > 100:
+        errors[key].append(_("Must be a list of resource codes"))
+        raise StopOnError
+    bad = [c for c in related if not isinstance(c, str)
+           or (c.strip() and not (len(c.strip()) <= RESOURCE_CODE_MAX
+                                  and RESOURCE_CODE.match(c.strip())))]
+    if any(not isinstance(c, str) or _refused_character(c, frozenset()) for c in bad):
+        errors[key].append(_("Must be a list of resource codes"))
+        raise StopOnError
     if bad:
         errors[key].append(_("{label}: not a resource code: {codes}").format(
             label=catalog.field_label(catalog.dataset_field("related_codes")),
             codes=", ".join(bad)))
+        raise StopOnError
 
 
 def govshare_non_negative_number(value: Any, context: Context) -> float:
+    """A finite number of 0 or more ("inf" and "nan" are numbers to Python, not sizes)."""
     try:
-        number = float(value)
-    except (TypeError, ValueError):
+        number = -1.0 if isinstance(value, bool) else float(value)
+    except (TypeError, ValueError, OverflowError):
         number = -1.0
-    if number < 0 or number != number:
+    if not math.isfinite(number) or number < 0:
         raise tk.Invalid(_("Must be a number of 0 or more"))
     return number
 
@@ -214,11 +395,14 @@ def govshare_info_items_rules(key: FlattenKey, data: FlattenDataDict,
     Runs after the fields (scheming ``after_validators``) because it compares
     the entry's own attributes with each item's.
     """
+    if any(errors.get(k) for k in data if len(k) == 3 and k[0] == "info_items"):
+        return  # the items' own errors first (an error on the list too would break CKAN's
+        # unflattening of the errors)
     items = sorted({k[1] for k in data if len(k) == 3 and k[0] == "info_items"})
     items = [i for i in items if not _empty(data.get(("info_items", i, "name")))]
     field = catalog.dataset_field("info_items")
     format_class = data.get(("format_class",))
-    if not items and format_class in ("spreadsheet", "database"):
+    if not items and format_class in codes.STRUCTURED_FORMATS:
         errors.setdefault(("info_items",), []).append(_(
             "{label} are required when {other} is {value}"
         ).format(label=catalog.field_label(field),
@@ -230,18 +414,19 @@ def govshare_info_items_rules(key: FlattenKey, data: FlattenDataDict,
     entry_open = data.get(("open_type",))
     for i in items:
         item_share = data.get(("info_items", i, "share_type"))
-        if (item_share in SHARE_STRICTNESS and entry_share in SHARE_STRICTNESS
-                and SHARE_STRICTNESS.index(item_share) < SHARE_STRICTNESS.index(entry_share)):
+        if (item_share in codes.SHARE_STRICTNESS and entry_share in codes.SHARE_STRICTNESS
+                and codes.SHARE_STRICTNESS.index(item_share)
+                < codes.SHARE_STRICTNESS.index(entry_share)):
             errors.setdefault(("info_items", i, "share_type"), []).append(_(
                 "Item {item}: its share type {item_value} is looser than the entry's {value}"
             ).format(item=data.get(("info_items", i, "name")),
                      item_value=catalog.choice_label("share_type", item_share),
                      value=catalog.choice_label("share_type", entry_share)))
-        if data.get(("info_items", i, "open")) is True and entry_open == "closed":
+        if data.get(("info_items", i, "open")) is True and entry_open == codes.CLOSED:
             errors.setdefault(("info_items", i, "open"), []).append(_(
                 "Item {item} cannot be open when the entry is {value}"
             ).format(item=data.get(("info_items", i, "name")),
-                     value=catalog.choice_label("open_type", "closed")))
+                     value=catalog.choice_label("open_type", codes.CLOSED)))
 
 
 def govshare_department_code(value: Any, context: Context) -> Any:
@@ -249,6 +434,8 @@ def govshare_department_code(value: Any, context: Context) -> Any:
     if _empty(value):
         return value
     try:
+        if not isinstance(value, str):
+            raise StdnumError()
         return uscc.validate(value)
     except StdnumError:
         raise tk.Invalid(_(

@@ -80,7 +80,12 @@ def resource_show(up: Action, context: Context, data_dict: DataDict) -> dict[str
 @tk.chained_action
 @tk.side_effect_free
 def datastore_search(up: Action, context: Context, data_dict: DataDict) -> dict[str, Any]:
-    """Rows read through a grant are recorded (the auth function already refused the rest)."""
+    """Rows read through a grant are recorded (the auth function already refused the rest).
+
+    CKAN answers ``_table_metadata`` (every DataStore table) without its auth function,
+    which its own audit then turns into a server error: the auth function decides here."""
+    if data_dict.get("resource_id") == "_table_metadata":
+        tk.check_access("datastore_search", context, data_dict)
     result = up(context, data_dict)
     policy = _policy(context)
     resource = model.Resource.get(result.get("resource_id", ""))

@@ -73,9 +73,8 @@ def govshare_request_withdraw(context: Context, data_dict: DataDict) -> dict[str
 def govshare_request_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """A request with its audit trail."""
     tk.check_access("govshare_request_show", context, data_dict)
-    request = model.Session.get(Request, data_dict["id"])
-    if request is None:
-        raise tk.ObjectNotFound(tk._("Request not found"))
+    data = validated(data_dict, schema.request_show(), context)
+    request = model.Session.get(Request, data["id"])
     result = request.as_dict()
     result["audit"] = [a.as_dict() for a in model.Session.query(Audit).filter(
         Audit.object_type == "request", Audit.object_id == request.id).order_by(Audit.at, Audit.id)]
