@@ -19,11 +19,12 @@ from ckan import authz, model
 from ckan.lib.dictization import model_dictize
 from sqlalchemy import and_, false, or_, true
 
+from ckanext.govshare import codes
 from ckanext.govshare.model import Grant
 
 SHARING, OPEN, COMBINED = "sharing", "open", "combined"
 RULE = "rule"  # data allowed by the rules themselves, not by a grant
-OPEN_TYPES_PUBLISHED = ("general", "authorized")
+OPEN_TYPES_PUBLISHED = codes.PUBLISHED_OPEN_TYPES
 # The keys of a resource dict that are its data: the URL (for an upload, its file name).
 DATA_KEYS = ("url",)
 
@@ -221,8 +222,8 @@ class DataPolicy:
                  None if resource_ids is None else frozenset(resource_ids)))
 
     def _grant_matters(self, entry: Entry) -> bool:
-        return bool((entry.share_type == "conditional" and self.departments and self.role != OPEN)
-                    or (entry.open_type == "authorized" and self.user is not None
+        return bool((entry.share_type == codes.CONDITIONAL and self.departments and self.role != OPEN)
+                    or (entry.open_type == codes.AUTHORIZED and self.user is not None
                         and self.role != SHARING))
 
     def _grant(self, entry: Entry, resource_id: Optional[str], department: bool) -> Optional[str]:
@@ -246,15 +247,15 @@ class DataPolicy:
         entry = package if isinstance(package, Entry) else Entry.of(package)
         if entry.owner_org and entry.owner_org in self.departments:
             return RULE
-        if self.role != OPEN and self.departments and entry.share_type == "unconditional":
+        if self.role != OPEN and self.departments and entry.share_type == codes.UNCONDITIONAL:
             return RULE
-        if self.role != SHARING and entry.open_type == "general":
+        if self.role != SHARING and entry.open_type == codes.GENERAL:
             return RULE
         grant = None
-        if self.role != OPEN and self.departments and entry.share_type == "conditional":
+        if self.role != OPEN and self.departments and entry.share_type == codes.CONDITIONAL:
             grant = self._grant(entry, resource_id, department=True)
         if grant is None and (self.role != SHARING and self.user is not None
-                              and entry.open_type == "authorized"):
+                              and entry.open_type == codes.AUTHORIZED):
             grant = self._grant(entry, resource_id, department=False)
         return grant
 
@@ -308,17 +309,17 @@ def how_to_get_access(package: model.Package | dict[str, Any],
     get the data. Departments request shared data; others apply for open data."""
     entry = Entry.of(package)
     in_department = bool(department_ids(user if user is not None else page_viewer()))
-    if entry.open_type == "authorized" and site_role() != SHARING and not in_department:
+    if entry.open_type == codes.AUTHORIZED and site_role() != SHARING and not in_department:
         return tk._("This data is open by authorization: log in and apply for it from the "
                     "entry's page; you may download it once the provider approves.")
-    if entry.share_type == "conditional" and site_role() != OPEN:
+    if entry.share_type == codes.CONDITIONAL and site_role() != OPEN:
         return tk._("This data is shared on conditions: your department can apply for it "
                     "from the entry's page (share request), and may use it once the "
                     "provider approves.")
-    if entry.open_type == "authorized" and site_role() != SHARING:
+    if entry.open_type == codes.AUTHORIZED and site_role() != SHARING:
         return tk._("This data is open by authorization: log in and apply for it from the "
                     "entry's page; you may download it once the provider approves.")
-    if entry.share_type == "none":
+    if entry.share_type == codes.NOT_SHARED:
         return tk._("This data is not shared. If your duties need it, ask the data "
                     "authority to open a coordination case.")
     return tk._("Log in with a government department account to get this data.")

@@ -10,7 +10,7 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 from sqlalchemy.exc import IntegrityError
 
-from ckanext.govshare import access
+from ckanext.govshare import access, codes
 from ckanext.govshare.model import Case, Request
 from ckanext.govshare.workflow import REFUSED, audit, error, violates
 
@@ -26,7 +26,7 @@ def open_case(user: model.User, data: dict[str, Any]) -> Case:
             raise error("request_id", tk._("No such request for this entry"))
         if request.state != REFUSED and not request.is_overdue():
             raise error("request_id", tk._("Only a refused or overdue request goes to coordination"))
-    elif access.Entry.of(package).share_type != "none":
+    elif access.Entry.of(package).share_type != codes.NOT_SHARED:
         raise error("package_id", tk._("Without a request, a case is for a not-shared entry "
                                        "that a department needs"))
     case = Case(package_id=package.id, request_id=request_id or None,

@@ -9,7 +9,7 @@ from typing import Optional
 import ckan.plugins.toolkit as tk
 from ckan import model
 
-from ckanext.govshare import access
+from ckanext.govshare import access, codes
 from ckanext.govshare.model import Grant
 from ckanext.govshare.workflow import audit, error
 
@@ -28,11 +28,11 @@ def resource_ids(package: model.Package, wanted: Optional[list[str]]) -> Optiona
 
 def _check_grantable(package: model.Package, grantee_org_id: Optional[str]) -> None:
     entry = access.Entry.of(package)
-    if grantee_org_id and entry.share_type != "conditional":
+    if grantee_org_id and entry.share_type != codes.CONDITIONAL:
         raise error("package_id", tk._(
             "Departments are granted only conditional entries; this entry's share type is {value}"
         ).format(value=entry.share_type))
-    if not grantee_org_id and entry.open_type != "authorized":
+    if not grantee_org_id and entry.open_type != codes.AUTHORIZED:
         raise error("package_id", tk._(
             "Users are granted only authorized-open entries; this entry's open type is {value}"
         ).format(value=entry.open_type))

@@ -16,7 +16,7 @@ from ckan.lib.pagination import Page
 from ckan.types import Context
 from werkzeug.datastructures import MultiDict
 
-from ckanext.govshare import access, requests, workdays, workflow
+from ckanext.govshare import access, codes, requests, workdays, workflow
 from ckanext.govshare.model import Notification
 
 PER_PAGE = 20
@@ -64,10 +64,10 @@ def request_kind(user: Optional[model.User], package: dict[str, Any]) -> Optiona
     if all(policy.allows(entry, r) for r in resource_ids):
         return None
     role = access.site_role()
-    if (role != access.OPEN and entry.share_type == "conditional"
+    if (role != access.OPEN and entry.share_type == codes.CONDITIONAL
             and requests.requesting_departments(user, entry.owner_org)):
         return workflow.SHARE
-    if role != access.SHARING and entry.open_type == "authorized":
+    if role != access.SHARING and entry.open_type == codes.AUTHORIZED:
         return workflow.OPEN
     return None
 

@@ -16,7 +16,7 @@ from ckan import model
 from sqlalchemy import exists, false, true
 from sqlalchemy.exc import IntegrityError
 
-from ckanext.govshare import access, grants, notify, workdays
+from ckanext.govshare import access, codes, grants, notify, workdays
 from ckanext.govshare import schema as catalog
 from ckanext.govshare.model import Request
 from ckanext.govshare.workflow import (APPROVED, OPEN, PENDING, REFUSED, SHARE, WITHDRAWN,
@@ -108,11 +108,11 @@ def _deadline(today: datetime.date) -> datetime.date:
 def create_share_request(user: model.User, data: dict[str, Any]) -> Request:
     package = model.Package.get(data["package_id"])
     entry = access.Entry.of(package)
-    if entry.share_type != "conditional":
+    if entry.share_type != codes.CONDITIONAL:
         message = {
-            "unconditional": tk._("This entry is shared unconditionally: its data is available "
+            codes.UNCONDITIONAL: tk._("This entry is shared unconditionally: its data is available "
                                   "to your department without a request"),
-            "none": tk._("This entry is not shared; the data authority can open a coordination "
+            codes.NOT_SHARED: tk._("This entry is not shared; the data authority can open a coordination "
                          "case if your duties need it"),
         }.get(entry.share_type or "", tk._("Only conditional entries can be requested"))
         raise error("package_id", message)
@@ -136,7 +136,7 @@ def create_share_request(user: model.User, data: dict[str, Any]) -> Request:
 
 def create_application(user: model.User, data: dict[str, Any]) -> Request:
     package = model.Package.get(data["package_id"])
-    if access.Entry.of(package).open_type != "authorized":
+    if access.Entry.of(package).open_type != codes.AUTHORIZED:
         raise error("package_id", tk._("Only authorized-open entries need an application"))
     if not data.get("commitment_accepted"):
         raise error("commitment_accepted", tk._("You must accept the data security commitment"))

@@ -184,14 +184,13 @@ def calendar_update(not_empty: Validator, not_missing: Validator, default: Valid
 
 
 @validator_args
-def registration_confirm(not_empty: Validator, unicode_safe: Validator) -> Schema:
-    return {"token": [not_empty, unicode_safe]}
+def registration_confirm(not_empty: Validator, govshare_text: Validator) -> Schema:
+    return {"token": [not_empty, govshare_text(ID_MAX * 10)]}
 
 
 @validator_args
-def notification_list(ignore_missing: Validator, int_validator: Validator,
-                      natural_number_validator: Validator) -> Schema:
-    return {"limit": [ignore_missing, int_validator, natural_number_validator]}
+def notification_list(ignore_missing: Validator, govshare_count: Validator) -> Schema:
+    return {"limit": [ignore_missing, govshare_count(PAGE)]}
 
 
 def no_input() -> Schema:
