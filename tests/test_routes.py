@@ -205,6 +205,12 @@ class Crashed:
         return repr(self.error)
 
 
+# The pages a sysadmin opens first: each must open (a refusal here is a broken portal).
+LANDING = ("home.index", "home.about", "dataset.search", "organization.index", "group.index",
+           "activity.dashboard", "dcat.read_catalog", "govshare.request_index",
+           "govshare.usage_index", "govshare.notifications", "govshare.calendar_index")
+
+
 def call_page(matrix: Matrix, kind: str, method: str, url: str):
     headers = matrix.headers(kind)
     try:
@@ -287,6 +293,9 @@ class _Routes:
                     calls += 1
                     scan(matrix, kind, f"{method} {url}", response.status_code,
                          response.get_data(as_text=True))
+                    if kind == SYSADMIN and method == "GET" and endpoint in LANDING \
+                            and response.status_code != 200:
+                        problems.append(f"{kind} GET {url}: HTTP {response.status_code}")
                     entry = next((e for e in world.entries if e.code == code), None)
                     if entry is not None and not rules(kind, entry, world.role)[0]:
                         other = call_page(matrix, kind, method, gone)

@@ -20,7 +20,8 @@ RESULT_FIELDS = ("id", "name", "title", "notes", "owner_org", "organization", "g
                  "license_id", "version", "author", "maintainer", "capacity", "site_id",
                  "data_dict", "validated_data_dict", "score")
 SORT_FIELDS = ("score", "id", "name", "title_string", "metadata_created", "metadata_modified",
-               "views_recent", "views_total", "publish_date")
+               "views_recent", "views_total", "publish_date",
+               "view_recent")  # (sic: CKAN's home page asks for this name)
 _FIELD = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*:)?([A-Za-z_][A-Za-z0-9_]*)$")
 _SORT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s+(asc|desc)$", re.IGNORECASE)
 
