@@ -1,5 +1,7 @@
-"""App-wide hooks: the sharing site closed to the public, and data routes closed to
-users without the right to the data (403 with how to get access)."""
+"""App-wide hooks, before any view runs: unreadable input refused, CSRF checked per
+request, the sharing site closed to the public, what routes.yaml does not open closed to
+all but sysadmins, data pages closed to users without the right to the data (403 with how
+to get access), and an entry one may not see answered like a missing one."""
 from __future__ import annotations
 
 import functools

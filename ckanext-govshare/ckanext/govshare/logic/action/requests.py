@@ -92,10 +92,10 @@ def govshare_request_list(context: Context, data_dict: DataDict) -> dict[str, An
     """
     tk.check_access("govshare_request_list", context, data_dict)
     data = validated(data_dict, schema.request_list(), context)
-    me = access.context_user(context)
+    caller = access.context_user(context)
     query = model.Session.query(Request).filter(Request.kind == data.get("kind", workflow.SHARE))
     if not access.acts_unrestricted(context):
-        query = query.filter(requests.visible_clause(me))
+        query = query.filter(requests.visible_clause(caller))
     if data.get("state"):
         query = query.filter(Request.state == data["state"])
     if data.get("department"):
@@ -111,7 +111,7 @@ def govshare_request_list(context: Context, data_dict: DataDict) -> dict[str, An
     if "escalated" in data:
         query = query.filter(Request.escalated.is_(data["escalated"]))
     if data.get("decidable"):
-        query = query.filter(requests.decidable_clause(me))
+        query = query.filter(requests.decidable_clause(caller))
     total = query.count()
     rows = (query.order_by(Request.deadline, Request.created)
             .offset(data.get("offset", 0)).limit(data.get("limit", 50)))
