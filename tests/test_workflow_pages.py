@@ -1,4 +1,4 @@
-"""The workflow pages (views.py): request forms, the requests dashboard, the request
+"""The workflow pages (views/): request forms, the requests dashboard, the request
 page and its decision forms, the usage record and its CSV, notifications."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Support for the workflow pages (views.py): reading forms, naming things, listing.
+"""Support for the workflow pages (views/): reading forms, naming things, listing.
 
 The decisions stay in the actions and their auth functions; this module turns
 web input into action input and action output into what the templates show.
