@@ -268,8 +268,10 @@ class DataPolicy:
             self.redact_resource(entry, resource)
         return package
 
-    def redact_resource(self, entry: Entry, resource: dict[str, Any]) -> bool:
-        allowed = self.allows(entry, resource.get("id"))
+    def redact_resource(self, entry: Optional[Entry], resource: dict[str, Any]) -> bool:
+        """One resource dict (of ``entry``; None: of no entry left) without the data this
+        user may not have, marked with its access; whether the user may use it."""
+        allowed = entry is not None and self.allows(entry, resource.get("id"))
         resource["data_access"] = allowed
         if not allowed:
             for key in DATA_KEYS:
@@ -309,14 +311,13 @@ def how_to_get_access(package: model.Package | dict[str, Any],
     get the data. Departments request shared data; others apply for open data."""
     entry = Entry.of(package)
     in_department = bool(department_ids(user if user is not None else page_viewer()))
-    if entry.open_type == codes.AUTHORIZED and site_role() != SHARING and not in_department:
-        return tk._("This data is open by authorization: log in and apply for it from the "
-                    "entry's page; you may download it once the provider approves.")
-    if entry.share_type == codes.CONDITIONAL and site_role() != OPEN:
+    by_application = entry.open_type == codes.AUTHORIZED and site_role() != SHARING
+    if (entry.share_type == codes.CONDITIONAL and site_role() != OPEN
+            and (in_department or not by_application)):
         return tk._("This data is shared on conditions: your department can apply for it "
                     "from the entry's page (share request), and may use it once the "
                     "provider approves.")
-    if entry.open_type == codes.AUTHORIZED and site_role() != SHARING:
+    if by_application:
         return tk._("This data is open by authorization: log in and apply for it from the "
                     "entry's page; you may download it once the provider approves.")
     if entry.share_type == codes.NOT_SHARED:
@@ -373,19 +374,19 @@ def display_context(context: dict[str, Any]) -> dict[str, Any]:
     """``context`` for a search that a page shows: run as the page's viewer (see shown_to)."""
     if not (context.get("ignore_auth") and serving_page()):
         return context
-    viewer, everything = shown_to(context)
-    if everything:
+    viewer = page_viewer()
+    if is_sysadmin(viewer):
         return context
     return dict(context, ignore_auth=False, user=viewer.name if viewer else "",
                 auth_user_obj=viewer)
 
 
-def entry_named(value: Any, package_names: bool = True) -> Optional[model.Package]:
+def entry_named(value: Any) -> Optional[model.Package]:
     """The entry an action input names, whether by its id (or name), or by the id of one of
     its resources, views or activities; None when it names none."""
     if not isinstance(value, str) or not value:
         return None
-    package = model.Package.get(value) if package_names else model.Session.get(model.Package, value)
+    package = model.Package.get(value)
     if package is not None:
         return package
     resource = model.Resource.get(value)

@@ -135,11 +135,13 @@ def _api_error(status: int, kind: str, message: str) -> Response:
     return response
 
 
-def logic_actions() -> set[str]:
+def logic_actions() -> dict[str, Any]:
+    """CKAN's action registry (name → function), filled on first use; not copied, since
+    every API request asks it."""
     from ckan.logic import _actions
     if not _actions:
-        tk.get_action("status_show")  # CKAN fills the registry on first use
-    return set(_actions)
+        tk.get_action("status_show")
+    return _actions
 
 
 def _csrf_checked() -> None:

@@ -67,12 +67,7 @@ def resource_show(up: Action, context: Context, data_dict: DataDict) -> dict[str
     if policy is None:
         return result
     package = model.Package.get(result["package_id"])
-    allowed = package is not None and policy.allows(package, result["id"])
-    result["data_access"] = allowed
-    if not allowed:
-        result["url"] = ""
-        result.pop("datastore_active", None)
-    else:
+    if policy.redact_resource(access.Entry.of(package) if package else None, result):
         usage.record(policy, package, [result["id"]], "resource_show")
     return result
 
@@ -129,6 +124,13 @@ def resource_view_list(up: Action, context: Context, data_dict: DataDict) -> lis
     return result
 
 
+def _paged(data_dict: DataDict, items: list[Any]) -> list[Any]:
+    """The page ``offset``/``limit`` ask for, of a list filtered after CKAN paged it."""
+    offset = int(data_dict.get("offset") or 0)
+    limit = data_dict.get("limit")
+    return items[offset:offset + int(limit) if limit not in (None, "") else None]
+
+
 @tk.chained_action
 @tk.side_effect_free
 def resource_search(up: Action, context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -152,19 +154,12 @@ def resource_search(up: Action, context: Context, data_dict: DataDict) -> dict[s
     results = []
     for resource in found["results"]:
         package = packages[resource["package_id"]]
-        allowed = package is not None and policy.allows(package, resource["id"])
-        if by_url and not allowed:
-            continue
-        resource["data_access"] = allowed
-        if not allowed:
-            resource["url"] = ""
-            resource.pop("datastore_active", None)
-        results.append(resource)
+        allowed = policy.redact_resource(access.Entry.of(package) if package else None, resource)
+        if allowed or not by_url:
+            results.append(resource)
     if by_url:
-        offset = int(data_dict.get("offset") or 0)
-        limit = data_dict.get("limit")
         found["count"] = len(results)
-        results = results[offset:offset + int(limit) if limit is not None else None]
+        results = _paged(data_dict, results)
     found["results"] = results
     return found
 
@@ -295,12 +290,6 @@ def tag_list(up: Action, context: Context, data_dict: DataDict) -> list[Any]:
     result = up(context, data_dict)
     visible = _visible_tags(context)
     return result if visible is None else [t for t in result if _tag_name(t) in visible]
-
-
-def _paged(data_dict: DataDict, items: list[Any]) -> list[Any]:
-    offset = int(data_dict.get("offset") or 0)
-    limit = data_dict.get("limit")
-    return items[offset:offset + int(limit) if limit not in (None, "") else None]
 
 
 @tk.chained_action
