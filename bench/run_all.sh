@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Every benchmark, or one: `bash bench/run_all.sh [search|labels|workflow [ARGS...]]`.
+# Every benchmark, or one: `bash bench/run_all.sh [search|labels|workflow|load [ARGS...]]`.
 #
 #   search    bench/search.py through bench/run.sh (its own databases and cores)
 #   labels    bench/labels.py: stock CKAN and govshare, grants and permission labels
 #   workflow  bench/workflow.py: 100,000 requests, inbox, authority queue, escalation job
+#   load      bench/load.py: stock CKAN and govshare served by gunicorn, 10/50/100 clients
 #
-# Without a name all three run one after the other, with their defaults; ARGS go to the named
+# Without a name all four run one after the other, with their defaults; ARGS go to the named
 # one. Like bench/run.sh, each run starts from databases created anew and emptied Solr cores, and
 # the cores are (re)loaded without restarting Solr, which others' tests may be using
 # (scripts/lib.sh's fresh_site):
@@ -14,7 +15,10 @@
 #             Redis databases 10 and 11, .stack/bench-labels-{stock,govshare}.ini
 #   workflow  database and core bench_workflow (+ _datastore db), Redis database 12 (emptied:
 #             the escalation job queues thousands of emails), .stack/bench-workflow.ini
-# shellcheck disable=SC2119,SC2120  # run_labels/run_workflow get their arguments via "run_$name" "$@"
+#   load      databases and cores bench_load_stock, bench_load_govshare (+ _datastore db),
+#             Redis databases 13 and 14, .stack/bench-load-{stock,govshare}.ini; gunicorn's
+#             logs in .stack/bench-load-{stock,govshare}-gunicorn.log
+# shellcheck disable=SC2119,SC2120  # run_labels/run_workflow/run_load get their arguments via "run_$name" "$@"
 set -euo pipefail
 LOG_TAG=bench
 # shellcheck source=scripts/lib.sh
@@ -32,16 +36,24 @@ run_workflow() {
     (cd "$ROOT" && "$PY" bench/workflow.py --ini "$STACK/bench-workflow.ini" "$@")
 }
 
+run_load() {
+    fresh_site bench-load-stock bench_load_stock 13
+    fresh_site bench-load-govshare bench_load_govshare 14
+    (cd "$ROOT" && "$PY" bench/load.py --stock-ini "$STACK/bench-load-stock.ini" \
+        --govshare-ini "$STACK/bench-load-govshare.ini" "$@")
+}
+
 name="${1:-all}"
 [[ $# -gt 0 ]] && shift
 case "$name" in
     search) bash "$ROOT/bench/run.sh" "$@" ;;
-    labels|workflow)
+    labels|workflow|load)
         bash "$ROOT/scripts/stack.sh" services >&2
         "run_$name" "$@" ;;
     all)
         bash "$ROOT/bench/run.sh"
         run_labels
-        run_workflow ;;
-    *) echo "usage: $0 [search|labels|workflow [ARGS...]]" >&2; exit 2 ;;
+        run_workflow
+        run_load ;;
+    *) echo "usage: $0 [search|labels|workflow|load [ARGS...]]" >&2; exit 2 ;;
 esac

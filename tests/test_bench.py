@@ -1,9 +1,12 @@
-"""bench/'s generated catalog and search scoring on small input; the benchmark itself is `make bench`.
+"""bench/'s generated catalog, search scoring and load driver on small input; the benchmark
+itself is `make bench`.
 
 Timings are not tested: the bench prints them next to stock CKAN's from the same run.
 """
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,7 +18,10 @@ from ckan.tests import factories, helpers
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 import catalog  # noqa: E402
 import common  # noqa: E402
+import load  # noqa: E402
 import search  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_entries_are_the_same_for_a_seed_and_uniquely_named():
@@ -70,3 +76,47 @@ def test_generated_entries_pass_govshare_validation(clean_db):
     for entry in entries:
         created = call("package_create", **entry)
         assert {t["name"] for t in created["tags"]} == set(entry["tag_string"].split(","))
+
+
+@pytest.fixture
+def index_emptied_after():
+    """The load bench indexes into the test core from another process: empty it afterwards."""
+    yield
+    from ckan.lib import search as ckan_search
+    ckan_search.clear_all()
+
+
+def test_load_serves_every_call_of_the_mix_through_gunicorn(clean_db, clean_index,
+                                                           index_emptied_after, tmp_path):
+    """govshare on 13 entries behind gunicorn: each call of the mix (pages, download, API,
+    signed-in pages, share requests filed and decided) answers as expected, at 2 clients too."""
+    figures = tmp_path / "load.json"
+    run = subprocess.run(
+        [sys.executable, "bench/load.py", "--sites", "govshare", "--govshare-ini", "config/test.ini",
+         "--entries", "13", "--clients", "2", "--duration", "1", "--warmup", "0.5",
+         "--workers", "1", "--log-dir", str(tmp_path), "--json", str(figures)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(figures.read_text())["govshare"]
+    assert result["warmup_errors"] == 0, result["warmup_notes"]
+    assert result["warmup_kinds"] == sorted(k.name for k in load.KINDS)
+    (level,) = result["levels"]
+    assert level["errors"] == {}, level["notes"]
+    assert level["ok"] > 0 and level["peak_mb"] > 0
+    assert "share request filed (API), member" in run.stdout
+
+
+def _level(throughput: float, page_ms: float, errors: int = 0) -> dict[str, Any]:
+    return {"throughput": throughput, "errors": {"search": errors} if errors else {},
+            "ms": {"search": [page_ms] * 10, "api_show": [1000.0] * 10}}
+
+
+@pytest.mark.parametrize("govshare, met", [
+    (_level(90, 120), True),
+    (_level(89, 100), False),             # throughput below 0.9x stock's
+    (_level(100, 121), False),            # page p95 above 1.2x stock's
+    (_level(100, 100, errors=1), False),  # an error
+])
+def test_load_targets_against_stock(govshare, met):
+    """Only HTML pages count in the page p95 (the API call's 1 s does not)."""
+    assert load.verdicts(_level(100, 100), govshare)["ok"] is met
