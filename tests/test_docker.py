@@ -11,17 +11,22 @@ import os
 import re
 import secrets
 import shlex
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 import yaml
 from ckan.plugins import toolkit
+
+from conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKER = ROOT / "docker"
@@ -460,6 +465,97 @@ def test_tls_redirects_http_and_compose_provides_what_the_nginx_files_name():
     assert set(re.findall(r"\$\{(\w+)\}", template)) <= set(nginx["environment"])
     version = re.search(r"nginx:(\d+)\.(\d+)", nginx["image"])
     assert (int(version[1]), int(version[2])) >= (1, 28)  # `resolve` in an upstream: 1.27.3
+
+
+def nginx_version() -> tuple[int, ...] | None:
+    """The version of the nginx on this machine, or None."""
+    if not shutil.which("nginx"):
+        return None
+    out = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr
+    return tuple(int(part) for part in re.search(r"nginx/([\d.]+)", out)[1].split("."))
+
+
+def run_nginx(tmp_path: Path, trusted_proxy: str) -> tuple[int, http.server.ThreadingHTTPServer,
+                                                            subprocess.Popen[str]]:
+    """nginx/ (the plain-HTTP site) as the nginx container runs it, on a free port, in front of
+    a ckan stand-in that answers every request with the headers it received. Only what needs
+    Docker is changed: `ckan` is the stand-in's address (no Docker DNS to re-resolve it), the
+    paths are under TMP_PATH."""
+    class Echo(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            payload = json.dumps(dict(self.headers)).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    ckan = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=ckan.serve_forever, daemon=True).start()
+    port = free_port()
+    root = tmp_path / "nginx"
+    (root / "govshare").mkdir(parents=True)
+    (root / "cache").mkdir()
+    local = {"/etc/nginx/govshare/": f"{root}/govshare/", "listen 80 default_server": f"listen 127.0.0.1:{port}"}
+    for name in ("govshare/site.conf", "govshare/security-headers.conf", "http.conf"):
+        text = (NGINX / name).read_text()
+        for old, new in local.items():
+            text = text.replace(old, new)
+        (root / name).write_text(text)
+    text = (NGINX / "templates" / "govshare.conf.template").read_text()
+    for old, new in {"${NGINX_TRUSTED_PROXY}": trusted_proxy, "${NGINX_CLIENT_MAX_BODY_SIZE}": "110m",
+                     "${NGINX_PROXY_TIMEOUT}": "130s", "/var/cache/nginx/ckan": str(root / "cache"),
+                     "resolver 127.0.0.11": "resolver 127.0.0.1",
+                     "server ckan:5000 resolve;": f"server 127.0.0.1:{ckan.server_address[1]};"}.items():
+        assert old in text
+        text = text.replace(old, new)
+    (root / "govshare.conf").write_text(text)
+    (root / "nginx.conf").write_text(
+        ("user root;\n" if os.geteuid() == 0 else "")
+        + f"pid {root}/nginx.pid; error_log {root}/error.log; daemon off;\nevents {{}}\n"
+        f"http {{ access_log off; include {root}/govshare.conf; include {root}/http.conf; }}\n")
+    proc = subprocess.Popen(["nginx", "-p", str(root), "-c", str(root / "nginx.conf")],
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read()
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    return port, ckan, proc
+
+
+@pytest.mark.skipif(nginx_version() is None, reason="no nginx on this machine")
+@pytest.mark.parametrize("trusted", [False, True])
+def test_nginx_answers_with_the_headers_and_forwards_what_it_saw(tmp_path, trusted):
+    # The stand-in client connects from 127.0.0.1: a trusted proxy there, or no one.
+    port, ckan, proc = run_nginx(tmp_path, "127.0.0.1/32" if trusted else "192.0.2.1/32")
+    try:
+        for path in ("/api/3/action/package_search", "/dataset/", "/webassets/base/main.css"):
+            request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={
+                "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})
+            with urllib.request.urlopen(request, timeout=10) as resp:
+                seen, sent = json.load(resp), resp.headers
+            assert sent["X-Frame-Options"] == "SAMEORIGIN", path
+            assert sent["Content-Security-Policy"] == "frame-ancestors 'self'", path
+            assert sent["X-Content-Type-Options"] == "nosniff", path
+            assert sent["Referrer-Policy"] == "strict-origin-when-cross-origin", path
+            if trusted:  # the load balancer in front terminated TLS for this client
+                assert seen["X-Forwarded-Proto"] == "https" and seen["X-Forwarded-For"] == "203.0.113.9"
+                assert sent["Strict-Transport-Security"] == "max-age=31536000"
+            else:  # a client's own claims are replaced by what nginx saw
+                assert seen["X-Forwarded-Proto"] == "http" and seen["X-Forwarded-For"] == "127.0.0.1"
+                assert "Strict-Transport-Security" not in sent
+        assert sent["X-Cache-Status"]  # the static location, with its own add_header
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        ckan.shutdown()
 
 
 # ------------------------------------------------------- healthchecks, scheduler
