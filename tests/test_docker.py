@@ -190,6 +190,20 @@ def test_secrets_come_from_files_and_reach_commands_started_later(tmp_path):
     assert config["ckan.datastore.read_url"] == env["CKAN_DATASTORE_READ_URL"]
 
 
+def test_the_secrets_override_gives_files_the_containers_read():
+    override = yaml.safe_load((DOCKER / "docker-compose.secrets.yml").read_text())
+    db_reads = set(re.findall(r"file_env (\w+)", (DOCKER / "postgres" / "entrypoint.sh").read_text()))
+    for name, service in override["services"].items():
+        mounted = {f"/run/secrets/{secret}" for secret in service["secrets"]}
+        for variable, path in service["environment"].items():
+            assert variable.endswith("_FILE") and path in mounted, (name, variable)
+            secret = variable[:-len("_FILE")]
+            # The postgres image reads POSTGRES_PASSWORD_FILE itself.
+            known = db_reads | {"POSTGRES_PASSWORD"} if name == "db" else set(environment.SECRETS)
+            assert secret in known, (name, variable)
+    assert set(override["secrets"]) == {s for service in override["services"].values() for s in service["secrets"]}
+
+
 def test_a_secret_file_is_checked_like_the_variable(tmp_path):
     key = tmp_path / "key"
     key.write_text("CHANGE_ME")
