@@ -9,10 +9,12 @@
 #   init       wait, initialise, exit (a one-shot job for deployments that prefer it)
 #   *          anything else runs as given, e.g. `ckan search-index rebuild`
 #
-# Every command first writes the runtime ini ($CKAN_INI): it `use`s config/production.ini
-# (which `use`s config/common.ini) and adds the CKAN__* / CKAN___* / CKANEXT__* options of
-# the environment (docker/tools/runtime_ini.py). The other tools in tools/ wait for the
-# services, hold the init lock, set the DataStore permissions and run the scheduler.
+# Every command first completes and checks the environment (secrets from *_FILE, refused
+# when placeholders or short: docker/tools/environment.py) and writes the runtime ini
+# ($CKAN_INI): it `use`s config/production.ini (which `use`s config/common.ini) and adds the
+# secrets and the CKAN__* / CKAN___* / CKANEXT__* options of the environment
+# (docker/tools/runtime_ini.py). The other tools in tools/ wait for the services, hold the
+# init lock, set the DataStore permissions, create the sysadmin and run the scheduler.
 set -euo pipefail
 
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
@@ -37,19 +39,15 @@ initialise() {
         ckan datastore set-permissions | python "$TOOLS/datastore_permissions.py"
     fi
 
-    local name=${GOVSHARE_ADMIN_NAME:-admin}
-    if [[ -n ${GOVSHARE_ADMIN_PASSWORD:-} ]]; then
-        ((${#GOVSHARE_ADMIN_PASSWORD} >= 8)) || die "GOVSHARE_ADMIN_PASSWORD must have at least 8 characters"
-        [[ -n ${GOVSHARE_ADMIN_EMAIL:-} ]] || die "GOVSHARE_ADMIN_EMAIL is required with GOVSHARE_ADMIN_PASSWORD"
-        # Creates the user only if it does not exist (an existing one keeps its password)
-        # and makes it a sysadmin.
-        log "sysadmin '$name'"
-        ckan sysadmin add --create "$name" \
-            "email=$GOVSHARE_ADMIN_EMAIL" "password=$GOVSHARE_ADMIN_PASSWORD" \
-            "fullname=${GOVSHARE_ADMIN_FULLNAME:-平台管理员}" >/dev/null
-    else
-        log "GOVSHARE_ADMIN_PASSWORD is empty: no sysadmin created"
-    fi
+    # The password reaches CKAN inside the process, not on a command line (tools/sysadmin.py).
+    log "sysadmin"
+    python "$TOOLS/sysadmin.py"
+
+    # JavaScript translations (/api/i18n/<lang>): since CKAN 2.11 only `ckan run` and this
+    # build them, into $CKAN_STORAGE_PATH/i18n/js (the storage volume, shared by the ckan
+    # containers); rebuilt when a .po file is newer.
+    log "ckan translation js"
+    ckan translation js >/dev/null
 
     if [[ ${GOVSHARE_DEMO:-0} == 1 ]]; then
         local marker="${CKAN_STORAGE_PATH:-/var/lib/ckan}/.govshare-demo-loaded"
@@ -75,7 +73,12 @@ initialise() {
     fi
 }
 
-python "$TOOLS/runtime_ini.py" "$CKAN_INI"
+# First the environment: *_FILE secrets read, database URLs built, placeholder and short
+# secrets refused, the runtime ini written (tools/runtime_ini.py); it then runs this script
+# again in that environment.
+if [[ ${GOVSHARE_ENVIRONMENT:-} != ready ]]; then
+    exec python "$TOOLS/runtime_ini.py" "$CKAN_INI" bash "$SELF" "$@"
+fi
 
 cmd=${1:-web}
 case $cmd in

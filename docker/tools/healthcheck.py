@@ -1,9 +1,11 @@
 """Healthchecks of the ckan image's containers (docker-compose.yml):
 `python healthcheck.py web|worker|scheduler`; exits 1 with the reason when unhealthy.
 
-    web        /api/3/action/status_show of this container answers success
+    web        GET /health of this container answers 200 {"status": "ok"}: gunicorn serves
+               and PostgreSQL, Solr and Redis all answer it (503 names the service down)
     worker     this container's RQ worker is registered in Redis and alive
-    scheduler  the scheduler loop has touched its heartbeat within 2 minutes
+    scheduler  the scheduler loop (holding the lock or standing by) has touched its heartbeat
+               within 2 minutes
 """
 from __future__ import annotations
 
@@ -21,14 +23,21 @@ from scheduler import HEARTBEAT
 
 def web() -> None:
     port = os.environ.get("GOVSHARE_PORT", "5000")
-    url = f"http://127.0.0.1:{port}/api/3/action/status_show"
+    url = f"http://127.0.0.1:{port}/health"
     try:
         with urllib.request.urlopen(url, timeout=10) as resp:
-            ok = json.load(resp).get("success") is True
+            health = json.load(resp)
+    except urllib.error.HTTPError as e:  # 503: the answer says which service is down
+        try:
+            services = json.load(e).get("services") or {}
+        except ValueError:
+            services = {}
+        down = sorted(name for name, state in services.items() if not state.get("ok"))
+        die(f"{url}: {e.code}" + (f", down: {', '.join(down)}" if down else ""))
     except (urllib.error.URLError, OSError, ValueError) as e:
         die(f"{url}: {e}")
-    if not ok:
-        die(f"{url}: success is not true")
+    if health.get("status") != "ok":
+        die(f"{url}: status {health.get('status')!r}")
 
 
 def worker() -> None:

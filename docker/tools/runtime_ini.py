@@ -1,6 +1,8 @@
-"""Write the runtime ini: `python runtime_ini.py PATH` (entrypoint.sh, at every container start).
+"""Write the runtime ini and run COMMAND in the completed environment:
+`python runtime_ini.py PATH [COMMAND...]` (entrypoint.sh, at every container start).
 
-It `use`s $GOVSHARE_BASE_INI (config/production.ini) and adds the CKAN options of the
+First the environment is completed and checked (environment.py: `*_FILE` secrets, the
+database URLs, placeholder and short secrets refused). The ini `use`s $GOVSHARE_BASE_INI (config/production.ini) and adds the CKAN options of the
 environment, the ckanext-envvars convention written into the ini, so that everything that
 reads the ini (the ckan command, gunicorn, `load_config` in entrypoint.sh) sees them:
 
@@ -14,7 +16,10 @@ SESSION_COOKIE_SECURE, ...) keeps its case. An empty variable counts as unset. T
 options that docker/.env sets have short names too (ALIASES); a CKAN___* variable wins over
 them. CKAN itself reads CKAN_SQLALCHEMY_URL, CKAN_DATASTORE_WRITE_URL, CKAN_SOLR_URL,
 CKAN_REDIS_URL, CKAN_SITE_URL, CKAN_STORAGE_PATH, CKAN_SMTP_*, ... (single underscore,
-ckan/config/environment.py): those need nothing from here.
+ckan/config/environment.py); the secret ones among them and SECRET_KEY are written into the
+ini as well (SECRET_OPTIONS; the file is readable by its owner only), so that a command
+started later without this environment (`docker compose exec ckan ckan ...`) has them even
+when they came from files.
 """
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ import sys
 from collections.abc import Mapping
 
 from common import die, log
+from environment import completed
 
 ALIASES = {
     "GOVSHARE_SITE_ROLE": "govshare.site_role",
@@ -31,6 +37,15 @@ ALIASES = {
     "GOVSHARE_OPEN_SITE_API_TOKEN": "govshare.open_site.api_token",
 }
 SECURE_COOKIES = ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE")
+SECRET_OPTIONS = {
+    "CKAN_SECRET_KEY": "SECRET_KEY",
+    "CKAN_SQLALCHEMY_URL": "sqlalchemy.url",
+    "CKAN_DATASTORE_WRITE_URL": "ckan.datastore.write_url",
+    "CKAN_DATASTORE_READ_URL": "ckan.datastore.read_url",
+    "CKAN_REDIS_URL": "ckan.redis.url",
+    "CKAN_SOLR_PASSWORD": "solr_password",
+    "CKAN_SMTP_PASSWORD": "smtp.password",
+}
 
 
 def declared_upper_keys() -> dict[str, str]:
@@ -71,7 +86,7 @@ def options(env: Mapping[str, str], upper: Mapping[str, str]) -> dict[str, str]:
     if env["CKAN_SITE_URL"].lower().startswith("https://"):
         # Cookies only over HTTPS when the portal is served over HTTPS.
         found.update(dict.fromkeys(SECURE_COOKIES, "true"))
-    for name, key in ALIASES.items():
+    for name, key in {**SECRET_OPTIONS, **ALIASES}.items():
         if env.get(name):
             found[key] = env[name]
     for name in sorted(env):
@@ -87,13 +102,13 @@ def ini_value(value: str) -> str:
 
 
 def write(path: str, env: Mapping[str, str]) -> None:
+    """The runtime ini at PATH from ENV, an environment completed by environment.py."""
     bad = sorted(k for k, v in env.items() if k.startswith("CKAN_") and "%" in v)
     if bad:
         die("these variables contain '%', which CKAN's ini loader cannot read "
             f"(every CKAN_* variable is an ini default): {', '.join(bad)}")
-    for required in ("CKAN_SECRET_KEY", "CKAN_SITE_URL"):
-        if not env.get(required):
-            die(f"{required} is not set")
+    if not env.get("CKAN_SITE_URL"):
+        die("CKAN_SITE_URL is not set")
     base = env.get("GOVSHARE_BASE_INI", "/srv/app/config/production.ini")
     found = options(env, declared_upper_keys())
     lines = ["# Written at container start by tools/runtime_ini.py; do not edit.",
@@ -101,14 +116,25 @@ def write(path: str, env: Mapping[str, str]) -> None:
     lines += [f"{key} = {ini_value(value)}" for key, value in found.items()]
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
+    # Owner-only: the file holds the secrets.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with open(fd, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
     os.replace(tmp, path)
-    names = [k for k in found if k not in SECURE_COOKIES]
+    names = [k for k in found if k not in SECURE_COOKIES and k not in SECRET_OPTIONS.values()]
     log(f"wrote {path} (use {base}" + (f"; from the environment: {', '.join(names)})" if names else ")"))
 
 
+def main(argv: list[str]) -> None:
+    if not argv:
+        die(f"usage: {sys.argv[0]} PATH [COMMAND...]")
+    env = completed(os.environ)
+    write(argv[0], env)
+    if argv[1:]:
+        # GOVSHARE_ENVIRONMENT=ready tells entrypoint.sh that this step is done.
+        os.execvpe(argv[1], argv[1:], {**env, "GOVSHARE_ENVIRONMENT": "ready"})
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        die(f"usage: {sys.argv[0]} PATH")
-    write(sys.argv[1], os.environ)
+    main(sys.argv[1:])

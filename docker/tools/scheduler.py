@@ -6,17 +6,29 @@ GOVSHARE_ESCALATE_AT: local times (TZ) of `ckan govshare escalate`, e.g. "07:00"
 GOVSHARE_SYNC_OPEN_INTERVAL: seconds between `ckan govshare sync-open` runs, only while
 govshare.open_site.url is set; 0: never.
 Each round of the loop touches HEARTBEAT, which `healthcheck.py scheduler` reads.
+
+Only one scheduler queues jobs, however many run (`--scale scheduler=2`, a second stack on
+the same Redis by mistake): the one holding LOCK in Redis (redis-py's Lock, a key with a
+random token and an expiry, renewed every round). The others stand by and take over within
+a round once it is released (SIGTERM, `docker compose stop`) or within LOCK_TTL when its
+holder died. rq's own `rq cron` (rq 2.10) has no such exclusion.
 """
 from __future__ import annotations
 
 import datetime
 import os
+import signal
 import subprocess
+import sys
 import time
 
 from common import die, log
 
 HEARTBEAT = "/tmp/govshare-scheduler.alive"
+LOCK = "govshare:scheduler"
+LOCK_TTL = 120  # seconds; longer than a round plus the longest `ckan ... --enqueue`
+ROUND = 20  # seconds between rounds
+RUN_TIMEOUT = 90  # seconds a `ckan ... --enqueue` may take, below LOCK_TTL
 
 
 def ckan_option(key: str) -> str:
@@ -27,9 +39,39 @@ def ckan_option(key: str) -> str:
 
 def run_ckan(*args: str) -> None:
     log(f"scheduler: ckan {' '.join(args)}")
-    rc = subprocess.call(["ckan", *args])
+    try:
+        rc = subprocess.call(["ckan", *args], timeout=RUN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        log(f"scheduler: ckan {' '.join(args)} did not finish within {RUN_TIMEOUT} s")
+        return
     if rc:
         log(f"scheduler: ckan {' '.join(args)} exited with {rc}")
+
+
+def scheduler_lock(redis_url: str, name: str = LOCK, ttl: float = LOCK_TTL):
+    from redis import Redis
+
+    conn = Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=5)
+    # thread_local=False: the token is the lock's, not one thread's.
+    return conn.lock(name, timeout=ttl, thread_local=False)
+
+
+def hold(lock) -> bool:
+    """Take LOCK, or renew it when this scheduler has it; False while another one holds it
+    (or Redis does not answer: then nobody can queue anything anyway)."""
+    from redis.exceptions import LockError, RedisError
+
+    try:
+        if lock.local.token is not None:
+            try:
+                return lock.reacquire()  # still ours: the expiry starts again
+            except LockError:  # expired, maybe taken by another scheduler
+                lock.local.token = None
+        return lock.acquire(blocking=False)
+    except RedisError as e:
+        log(f"scheduler: Redis: {e}")
+        lock.local.token = None
+        return False
 
 
 def escalate_times(value: str) -> list[datetime.time]:
@@ -47,21 +89,45 @@ def main() -> None:
     interval = int(os.environ.get("GOVSHARE_SYNC_OPEN_INTERVAL", "3600") or 0)
     log(f"scheduler: escalate at {', '.join(t.strftime('%H:%M') for t in times) or 'never'} "
         f"({time.strftime('%Z')}); sync-open every {interval or 'never'} s when the open site is set")
+    lock = scheduler_lock(os.environ["CKAN_REDIS_URL"])
+    # `docker compose stop`: release the lock (finally) so a standby takes over at once.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        loop(lock, times, interval)
+    finally:
+        if lock.local.token is not None:
+            try:
+                lock.release()
+            except Exception:  # noqa: BLE001 - expired or Redis gone: nothing to release
+                pass
+
+
+def loop(lock, times: list[datetime.time], interval: int) -> None:
     done: dict[datetime.time, datetime.date] = {}
     next_sync = time.monotonic() + 60
+    holding: bool | None = None
     while True:
         with open(HEARTBEAT, "w") as f:
             f.write(str(time.time()))
+        held = hold(lock)
+        if held != holding:
+            log("scheduler: holds the lock, queues the periodic jobs" if held
+                else "scheduler: another scheduler holds the lock; standing by")
+        holding = held
+        if not holding:
+            time.sleep(ROUND)
+            continue
         now = datetime.datetime.now()
         for t in times:
             if now.time() >= t and done.get(t) != now.date():
                 done[t] = now.date()
-                run_ckan("govshare", "escalate", "--enqueue")
+                if hold(lock):
+                    run_ckan("govshare", "escalate", "--enqueue")
         if interval and time.monotonic() >= next_sync:
             next_sync = time.monotonic() + interval
-            if ckan_option("govshare.open_site.url"):
+            if ckan_option("govshare.open_site.url") and hold(lock):
                 run_ckan("govshare", "sync-open", "--enqueue")
-        time.sleep(20)
+        time.sleep(ROUND)
 
 
 if __name__ == "__main__":
