@@ -17,7 +17,7 @@ import ckan.plugins.toolkit as tk
 import flask
 from ckan import authz, model
 from ckan.lib.dictization import model_dictize
-from sqlalchemy import and_, false, or_, true
+from sqlalchemy import and_, false, or_, orm, true
 
 from ckanext.govshare import codes
 from ckanext.govshare.model import Grant
@@ -281,7 +281,8 @@ class DataPolicy:
 
     def present(self, packages: list[dict[str, Any]]) -> None:
         """Package dicts read from the search index, which keeps no resource data: the
-        resources this user may use get their URLs back from the database (one query)."""
+        resources this user may use get their URLs back from the database (one query,
+        with their entries, which upload URLs name)."""
         self.prefetch(Entry.of(p) for p in packages if p.get("id"))
         allowed: list[dict[str, Any]] = []
         for package in packages:
@@ -290,8 +291,10 @@ class DataPolicy:
             entry = Entry.of(package)
             allowed += [r for r in package.get("resources") or []
                         if self.redact_resource(entry, r)]
-        rows = {r.id: r for r in model.Session.query(model.Resource).filter(
-            model.Resource.id.in_([r["id"] for r in allowed if r.get("id")]))} if allowed else {}
+        rows = {r.id: r for r in model.Session.query(model.Resource)
+                .options(orm.joinedload(model.Resource.package))
+                .filter(model.Resource.id.in_([r["id"] for r in allowed if r.get("id")]))
+                } if allowed else {}
         for resource in allowed:
             row = rows.get(resource.get("id"))
             if row is not None:

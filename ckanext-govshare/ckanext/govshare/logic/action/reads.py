@@ -41,14 +41,16 @@ INNER_READ = "govshare_inner_read"
 @tk.chained_action
 @tk.side_effect_free
 def package_show(up: Action, context: Context, data_dict: DataDict) -> dict[str, Any]:
-    """From the database: CKAN would serve a cached copy from the index, which keeps no
-    resource data."""
-    context["use_cache"] = False
-    result = up(context, data_dict)
+    """A reader gets CKAN's cached copy from the index, with the URLs it may use put back
+    (the index keeps none); internal calls, sysadmins and edit forms read the database,
+    since what they read may be written back."""
     policy = _policy(context)
+    if policy is None or context.get("for_edit") or context.get("for_update"):
+        context["use_cache"] = False
+    result = up(context, data_dict)
     if policy is None:
         return result
-    policy.redact(result)
+    policy.present([result])
     if not context.get(INNER_READ):
         usage.record(policy, result, [r["id"] for r in result.get("resources") or []
                                       if r.get("data_access")], "package_show")
