@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-from common import die, log
+from messages import die, log
 
 
 def main() -> None:

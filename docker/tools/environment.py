@@ -23,7 +23,7 @@ import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from common import die
+from messages import die
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import time
 import urllib.error
 import urllib.request
 
-from common import die
+from messages import die
 from scheduler import HEARTBEAT
 
 

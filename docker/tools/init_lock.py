@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 
-from common import die, log
+from messages import die, log
 
 # An arbitrary constant shared by every container of the deployment.
 INIT_LOCK_KEY = 7_301_123_985

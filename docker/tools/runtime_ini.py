@@ -28,7 +28,7 @@ import os
 import sys
 from collections.abc import Mapping
 
-from common import die, log
+from messages import die, log
 from environment import completed
 
 ALIASES = {

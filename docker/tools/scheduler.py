@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 
-from common import die, log
+from messages import die, log
 
 HEARTBEAT = "/tmp/govshare-scheduler.alive"
 LOCK = "govshare:scheduler"

@@ -11,7 +11,7 @@ import os
 import time
 import urllib.request
 
-from common import die, log
+from messages import die, log
 
 
 def check_db(url: str) -> None:
