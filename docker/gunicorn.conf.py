@@ -1,10 +1,22 @@
-"""gunicorn settings of the govshare CKAN image; each can be changed through the environment."""
+"""gunicorn settings of the portal, for the image (docker/) and for `make run` alike; each can
+be changed through the environment."""
 import os
 
-bind = f"0.0.0.0:{os.environ.get('GOVSHARE_PORT', '5000')}"
-# Sync workers: nginx in front buffers slow clients and request bodies (uploads).
-workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
-worker_class = "sync"
+bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('GOVSHARE_PORT', '5000')}")
+# Processes from the core count (gunicorn's advice: 2-4 per core), threads within each: a
+# client slow to send its request holds one thread, not a process. A worker takes no more
+# connections than it has threads, so the ones it cannot serve wait for another worker
+# instead of queueing behind its stalled ones; a connection that sends nothing for 5 s is
+# parked and then closed. Only workers × threads clients stalled at once can fill the
+# server: `make run` has no nginx in front (docker/'s buffers whole requests first).
+workers = int(os.environ.get("GUNICORN_WORKERS") or 2 * (os.cpu_count() or 1) + 1)
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+worker_connections = threads
+# No keep-alive (nginx talks HTTP/1.0 to its upstream anyway): an idle kept-alive
+# connection would hold a thread's place.
+keepalive = 0
+# A worker whose main loop is silent this long is killed and replaced.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30
 # Recycle workers now and then (CKAN keeps caches per process).
@@ -15,9 +27,10 @@ max_requests_jitter = max_requests // 10
 preload_app = False
 # gunicorn is only reachable from nginx on the compose network; trust its X-Forwarded-*.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "*")
-# Heartbeat files in memory rather than on the container's overlay filesystem.
-worker_tmp_dir = "/dev/shm"
-# Logs: access and errors to the container log (formatted by production.ini's loggers).
+# Heartbeat files in memory rather than on a container's overlay filesystem.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# Logs: access and errors to standard output (the container log; .stack/ckan/ckan.log for
+# `make run`).
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
