@@ -37,3 +37,34 @@ loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 access_log_format = '%({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 # gunicorn >= 25 opens a control socket under $HOME by default; not needed here.
 control_socket_disable = True
+
+
+def post_fork(server, worker):
+    """A worker (re)started while PostgreSQL is away (max_requests recycles them) waits for
+    it, up to half the worker timeout: CKAN reads the database while loading, and gunicorn
+    stops every worker when one fails to boot."""
+    import sys
+    import time
+
+    import sqlalchemy
+    from ckan.cli import load_config
+    from sqlalchemy.pool import NullPool
+
+    url = os.environ.get("CKAN_SQLALCHEMY_URL") or load_config(
+        os.environ.get("CKAN_INI", "/srv/app/run/ckan.ini"))["sqlalchemy.url"]
+    engine = sqlalchemy.create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 2})
+    deadline = time.monotonic() + timeout / 2
+    try:
+        while True:
+            try:
+                with engine.connect():
+                    return
+            except sqlalchemy.exc.OperationalError:
+                if time.monotonic() > deadline:
+                    return  # the worker then fails to boot, as without this wait
+                # (gunicorn's logger is off in the worker once CKAN's ini configured logging)
+                print(f"database unreachable: worker {worker.pid} waits for it", file=sys.stderr,
+                      flush=True)
+                time.sleep(2)
+    finally:
+        engine.dispose()

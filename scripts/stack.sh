@@ -133,7 +133,7 @@ start_bg() { # NAME PIDFILE LOG CMD...: in its own session, so that stopping it 
         log "$name already running (pid $(cat "$pidfile"))"; return 1
     fi
     mkdir -p "$(dirname "$pidfile")"
-    setsid "$@" >"$logfile" 2>&1 < /dev/null &
+    setsid "$@" >>"$logfile" 2>&1 < /dev/null &
     echo $! >"$pidfile"
 }
 

@@ -6,6 +6,7 @@ import socket
 from typing import Iterator
 
 import pytest
+import sqlalchemy
 
 SERVICES = {"postgresql", "solr", "redis"}
 
@@ -47,3 +48,26 @@ def test_a_service_down_is_503_naming_it(app, monkeypatch, ckan_config, closed_p
     # The answer is public: no address, port or password of the service.
     for secret in ("127.0.0.1", str(closed_port), "pw-not-shown"):
         assert secret not in answer.get_data(as_text=True)
+
+
+def test_database_down_for_ckan_itself_is_still_a_503_naming_it(app, monkeypatch, ckan_config,
+                                                                closed_port):
+    # CKAN queries the database before any view runs: point its session, and the health
+    # check, at a port where no PostgreSQL listens.
+    from ckan import model
+    url = f"postgresql://ckan:ckan@127.0.0.1:{closed_port}/govshare_test"
+    unreachable = sqlalchemy.create_engine(url)
+    model.Session.remove()
+    model.Session.configure(bind=unreachable)
+    try:
+        with monkeypatch.context() as patch:
+            patch.setitem(ckan_config, "sqlalchemy.url", url)
+            answer = app.get("/health")
+    finally:
+        model.Session.remove()
+        model.Session.configure(bind=model.meta.engine)
+        unreachable.dispose()
+    assert answer.status_code == 503
+    assert answer.json["status"] == "unavailable"
+    assert not answer.json["services"]["postgresql"]["ok"]
+    assert answer.json["services"]["solr"]["ok"] and answer.json["services"]["redis"]["ok"]

@@ -11,7 +11,7 @@ import ckan.plugins.toolkit as tk
 import redis
 import requests
 import sqlalchemy
-from flask import jsonify
+from flask import jsonify, request
 from sqlalchemy.pool import NullPool
 
 from ckanext.govshare.views.base import govshare
@@ -72,8 +72,18 @@ def _state(check: Callable[[], None]) -> dict[str, Any]:
 
 @govshare.route("/health")
 def health() -> Any:
+    """200 when every service answers, else 503; `services` says which does not."""
     services = {name: _state(check) for name, check in CHECKS.items()}
     up = all(state["ok"] for state in services.values())
     response = jsonify({"status": "ok" if up else "unavailable", "services": services})
     response.status_code = 200 if up else 503
     return response
+
+
+@govshare.app_errorhandler(sqlalchemy.exc.DBAPIError)
+def database_down(error: sqlalchemy.exc.DBAPIError) -> Any:
+    """CKAN reads the database before any view (app globals, the user): without it, the
+    health check still answers, naming the database; every other page fails as before."""
+    if request.endpoint != "govshare.health":
+        raise error
+    return health()
