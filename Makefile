@@ -1,8 +1,11 @@
 # The README's commands. Everything is done by scripts/stack.sh (see its header).
-.PHONY: run test stop bench
+.PHONY: run dev test stop bench
 
-run:   ## install what is missing, start PostgreSQL/Redis/Solr, load the demo city, serve CKAN
+run:   ## install what is missing, start PostgreSQL/Redis/Solr, load the demo city, serve CKAN (gunicorn) and the RQ worker
 	bash scripts/stack.sh run
+
+dev:   ## the same, with `ckan run` in the foreground (auto-reload) instead of gunicorn
+	bash scripts/stack.sh dev
 
 test:  ## the same stack with its own database and Solr core, then pytest
 	bash scripts/stack.sh test $(ARGS)

@@ -3,12 +3,15 @@
 #
 #   scripts/stack.sh install     apt + pip, into .venv/ (idempotent)
 #   scripts/stack.sh services    start PostgreSQL, Redis and Solr (idempotent)
-#   scripts/stack.sh run         install, services, migrate, admin, demo data, serve CKAN
+#   scripts/stack.sh run         install, services, migrate, admin, demo data, RQ worker, and
+#                                CKAN under gunicorn (docker/gunicorn.conf.py) until /health is ok
+#   scripts/stack.sh dev         the same, but `ckan run` in the foreground with auto-reload
 #   scripts/stack.sh test [ARGS] install, services, test database, pytest ARGS
 #   scripts/stack.sh stop        stop exactly what this script started
 #
 # Everything lives under .stack/; ports are picked at first start (the usual
-# one, or the next free one) and written to .stack/<service>/port.
+# one, or the next free one) and written to .stack/<service>/port. Logs: .stack/ckan/ckan.log
+# (gunicorn), .stack/ckan/worker.log (RQ), .stack/{pg,redis,solr}/.
 set -euo pipefail
 LOG_TAG=stack
 # shellcheck source=scripts/lib.sh
@@ -36,11 +39,13 @@ install_system() {
 install_python() {
     [[ -x "$PY" ]] || python3 -m venv "$VENV"
     local stamp="$VENV/.govshare-installed" want
-    want=$(cat "$ROOT/requirements.txt" "$ROOT/requirements-dev.txt" "$ROOT/setup.py" | sha1sum | cut -c1-40)
+    want=$(cat "$ROOT/requirements.txt" "$ROOT/requirements-dev.txt" "$ROOT/docker/requirements-docker.txt" \
+        "$ROOT/setup.py" | sha1sum | cut -c1-40)
     if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
         log "pip install (pinned) into .venv/"
         "$VENV/bin/pip" install -q --upgrade pip setuptools wheel
-        "$VENV/bin/pip" install -q -r "$ROOT/requirements-dev.txt"
+        # gunicorn as pinned for the image: `make run` serves with the production server.
+        "$VENV/bin/pip" install -q -r "$ROOT/requirements-dev.txt" -r "$ROOT/docker/requirements-docker.txt"
         "$VENV/bin/pip" install -q -e "$ROOT"
         echo "$want" >"$stamp"
     fi
@@ -100,8 +105,9 @@ cmd_services() {
 
 # --------------------------------------------------------------------- CKAN
 DEV_INI="$ROOT/config/development.ini"
-CKAN_PID="$STACK/ckan/ckan.pid"
-WORKER_PID="$STACK/ckan/worker.pid"
+CKAN_PID="$STACK/ckan/ckan.pid"        # gunicorn's master (make run)
+DEVSERVER_PID="$STACK/ckan/dev.pid"    # `ckan run` (make dev)
+WORKER_PID="$STACK/ckan/worker.pid"    # the RQ worker, for both
 
 ensure_admin() {
     local pwfile="$ROOT/admin-password.txt"
@@ -113,21 +119,48 @@ ensure_admin() {
     log "created sysadmin 'admin', password: $pw (saved in admin-password.txt)"
 }
 
-start_bg() { # NAME PIDFILE LOG CMD...
+# running PIDFILE [WORD]: its process is alive and its command line holds WORD (default: this
+# checkout's path); after a reboot the pid in a stale file may belong to anyone.
+running() {
+    local pid
+    [[ -s $1 ]] && pid=$(cat "$1") && kill -0 "$pid" 2>/dev/null \
+        && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "${2:-$ROOT/}"
+}
+
+start_bg() { # NAME PIDFILE LOG CMD...: in its own session, so that stopping it stops its children
     local name=$1 pidfile=$2 logfile=$3; shift 3
-    if [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    if running "$pidfile"; then
         log "$name already running (pid $(cat "$pidfile"))"; return 1
     fi
     mkdir -p "$(dirname "$pidfile")"
-    setsid "$@" >"$logfile" 2>&1 < /dev/null &
+    setsid "$@" >>"$logfile" 2>&1 < /dev/null &
     echo $! >"$pidfile"
 }
 
-cmd_run() {
+# signal_tree SIGNAL PID: the process, its process group when it leads one (start_bg), and
+# its children (the reloader's server under `ckan run`).
+signal_tree() {
+    pkill "-$1" -P "$2" 2>/dev/null || true
+    kill "-$1" -- -"$2" 2>/dev/null || kill "-$1" "$2" 2>/dev/null || true
+}
+
+stop_pidfile() { # NAME PIDFILE [WORD]: TERM, then KILL after 40 s (gunicorn's graceful stop is 30 s)
+    if running "$2" "${3:-}"; then
+        local pid; pid=$(cat "$2")
+        log "stopping $1 (pid $pid)"
+        signal_tree TERM "$pid"
+        for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+        if kill -0 "$pid" 2>/dev/null; then signal_tree KILL "$pid"; fi
+    fi
+    rm -f "$2"
+}
+
+# Services, database, sysadmin, demo city and the RQ worker: what run and dev share.
+prepare_site() {
     cmd_install
     cmd_services
-    local port; port=$(pick_port ckan 5000)
-    write_services_ini dev govshare ckan 0 "http://127.0.0.1:$port"
+    PORT=$(pick_port ckan 5000)
+    write_services_ini dev govshare ckan 0 "http://127.0.0.1:$PORT"
     create_db govshare
     create_datastore_db govshare_datastore "$DEV_INI"
     log "migrating the database"
@@ -135,18 +168,53 @@ cmd_run() {
     ensure_admin
     log "loading demo data"
     "$CKAN" -c "$DEV_INI" govshare demo-load
+    # Later queues (xloader, harvest) get a line each here.
     start_bg "RQ worker" "$WORKER_PID" "$STACK/ckan/worker.log" "$CKAN" -c "$DEV_INI" jobs worker || true
-    if start_bg "CKAN" "$CKAN_PID" "$STACK/ckan/ckan.log" "$CKAN" -c "$DEV_INI" run -H 127.0.0.1 -p "$port"; then
-        for _ in $(seq 120); do
-            curl -fs "http://127.0.0.1:$port/api/3/action/status_show" >/dev/null && break
-            kill -0 "$(cat "$CKAN_PID")" 2>/dev/null || fail_with_log "CKAN did not start" "$STACK/ckan/ckan.log"
-            sleep 1
-        done
-        curl -fs "http://127.0.0.1:$port/api/3/action/status_show" >/dev/null \
-            || fail_with_log "CKAN did not answer in 120 s" "$STACK/ckan/ckan.log"
+}
+
+# Until GET /health answers 200 (PostgreSQL, Solr and Redis reachable from CKAN).
+wait_healthy() { # PIDFILE LOG
+    local url="http://127.0.0.1:$PORT/health"
+    for _ in $(seq 120); do
+        curl -fs --max-time 10 "$url" >/dev/null && return
+        running "$1" || fail_with_log "CKAN did not start" "$2"
+        sleep 1
+    done
+    echo "---- $url ----" >&2; curl -s --max-time 10 "$url" >&2 || true
+    fail_with_log "CKAN was not healthy in 120 s" "$2"
+}
+
+# gunicorn, as docker/ runs it (docker/wsgi.py, docker/gunicorn.conf.py), on 127.0.0.1 only.
+cmd_run() {
+    prepare_site
+    stop_pidfile "the development server" "$DEVSERVER_PID"
+    if ! running "$CKAN_PID"; then
+        # What `ckan run` does at start and gunicorn does not: the JavaScript translations
+        # (/api/i18n/<lang>); and the webassets, built once here instead of by the first
+        # request of each worker.
+        quiet "$CKAN" -c "$DEV_INI" translation js
+        log "building webassets"
+        quiet "$CKAN" -c "$DEV_INI" asset build
     fi
-    log "portal: http://127.0.0.1:$port   (sysadmin: admin, password in admin-password.txt)"
-    log "stop everything with: make stop"
+    if CKAN_INI="$DEV_INI" GUNICORN_BIND="127.0.0.1:$PORT" start_bg "CKAN (gunicorn)" "$CKAN_PID" \
+            "$STACK/ckan/ckan.log" "$VENV/bin/gunicorn" --config "$ROOT/docker/gunicorn.conf.py" \
+            --chdir "$ROOT/docker" wsgi:application; then
+        log "starting CKAN under gunicorn on 127.0.0.1:$PORT"
+    fi
+    wait_healthy "$CKAN_PID" "$STACK/ckan/ckan.log"
+    log "portal: http://127.0.0.1:$PORT   (sysadmin: admin, password in admin-password.txt)"
+    log "logs: .stack/ckan/ckan.log (gunicorn), .stack/ckan/worker.log (jobs); stop everything with: make stop"
+}
+
+# `ckan run` in the foreground, reloading on code changes; Ctrl-C stops it (the services
+# and the worker stay up until make stop).
+cmd_dev() {
+    prepare_site
+    stop_pidfile "CKAN (gunicorn)" "$CKAN_PID"
+    running "$DEVSERVER_PID" && die "the development server is already running (pid $(cat "$DEVSERVER_PID"))"
+    log "development server on http://127.0.0.1:$PORT (auto-reload; Ctrl-C to stop)"
+    echo $$ >"$DEVSERVER_PID"
+    exec "$CKAN" -c "$DEV_INI" run -H 127.0.0.1 -p "$PORT"
 }
 
 cmd_test() {
@@ -159,19 +227,15 @@ cmd_test() {
     "$VENV/bin/pytest" --ckan-ini=config/test.ini "$@"
 }
 
-stop_pidfile() { # NAME PIDFILE
-    if [[ -f "$2" ]] && kill -0 "$(cat "$2")" 2>/dev/null; then
-        log "stopping $1"
-        kill -- -"$(cat "$2")" 2>/dev/null || kill "$(cat "$2")" 2>/dev/null || true
-    fi
-    rm -f "$2"
-}
-
 cmd_stop() {
-    stop_pidfile CKAN "$CKAN_PID"
+    stop_pidfile "CKAN (gunicorn)" "$CKAN_PID"
+    stop_pidfile "the development server" "$DEVSERVER_PID"
     stop_pidfile "RQ worker" "$WORKER_PID"
     bash "$ROOT/scripts/solr.sh" stop || true
-    if [[ -f "$STACK/redis/redis.pid" ]]; then stop_pidfile Redis "$STACK/redis/redis.pid"; fi
+    # redis-server renames its process: its command line is "redis-server 127.0.0.1:PORT".
+    if [[ -f "$STACK/redis/redis.pid" ]]; then
+        stop_pidfile Redis "$STACK/redis/redis.pid" "redis-server 127.0.0.1:$(cat "$STACK/redis/port")"
+    fi
     if [[ -f "$PG_DATA/postmaster.pid" ]]; then
         log "stopping PostgreSQL"
         pg_as_owner "$PGBIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null || true
@@ -183,7 +247,8 @@ case "${1:-}" in
     services) cmd_install; cmd_services ;;
     db) start_pg; start_redis ;;  # PostgreSQL and Redis only
     run) cmd_run ;;
+    dev) cmd_dev ;;
     test) shift; cmd_test "$@" ;;
     stop) cmd_stop ;;
-    *) die "usage: $0 install|services|run|test [pytest args]|stop" ;;
+    *) die "usage: $0 install|services|run|dev|test [pytest args]|stop" ;;
 esac

@@ -1,15 +1,16 @@
 """The govshare pages, one module per area, all on the ``govshare`` blueprint; the
-app-wide guards are in ``ckanext.govshare.guards``."""
+app-wide guards are in ``ckanext.govshare.guards``, the static files' cache headers in
+``ckanext.govshare.caching``."""
 from __future__ import annotations
 
 from flask import Blueprint
 
-from ckanext.govshare import guards
-from ckanext.govshare.views import calendar, registration, requests, usage
+from ckanext.govshare import caching, guards
+from ckanext.govshare.views import calendar, health, registration, requests, usage
 from ckanext.govshare.views.base import govshare
 
-AREAS = (requests, usage, registration, calendar)  # each adds its routes to the blueprint
+AREAS = (requests, usage, registration, calendar, health)  # each adds its routes to the blueprint
 
 
 def get_blueprints() -> list[Blueprint]:
-    return [guards.guards, govshare]
+    return [guards.guards, caching.caching, govshare]
