@@ -25,8 +25,9 @@ max_requests_jitter = max_requests // 10
 # No preload: every worker imports CKAN after the fork, so database and Redis
 # connections are never shared between processes.
 preload_app = False
-# gunicorn is only reachable from nginx on the compose network; trust its X-Forwarded-*.
-forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "*")
+# X-Forwarded-* are believed only from the proxy in front: the compose passes its networks;
+# `make run` has none, so only this machine may claim them.
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
 # Heartbeat files in memory rather than on a container's overlay filesystem.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # Logs: access and errors to standard output (the container log; .stack/ckan/ckan.log for

@@ -28,6 +28,8 @@ install_system() {
     dpkg -s chromium >/dev/null 2>&1 || need+=(chromium)
     dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || need+=(fonts-wqy-microhei)
     command -v npm >/dev/null || need+=(nodejs npm)
+    # The compose's nginx configuration is run by a test in front of a stand-in CKAN.
+    command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
     if ((${#need[@]})); then
         log "apt-get install ${need[*]}"
         as_root apt-get update -qq
