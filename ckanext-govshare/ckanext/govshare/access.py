@@ -7,6 +7,10 @@ Two questions are answered here and nowhere else:
   to, never with grants;
 * who may use an entry's data (resource URLs, files, DataStore rows, views):
   ``can_use_data``, which is where grants count.
+
+An entry not yet registered (备案: catalog_state draft, submitted or returned) is seen by
+its own department and the data authority only, and its data used by its department only:
+the share and open rules apply from registration on.
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ import ckan.plugins.toolkit as tk
 import flask
 from ckan import authz, model
 from ckan.lib.dictization import model_dictize
-from sqlalchemy import and_, false, or_, orm, true
+from sqlalchemy import and_, false, func, or_, orm, true
 
 from ckanext.govshare import codes
 from ckanext.govshare.model import Grant
@@ -27,6 +31,7 @@ RULE = "rule"  # data allowed by the rules themselves, not by a grant
 OPEN_TYPES_PUBLISHED = codes.PUBLISHED_OPEN_TYPES
 # The keys of a resource dict that are its data: the URL (for an upload, its file name).
 DATA_KEYS = ("url",)
+AUTHORITY_LABEL = "authority"  # the data authority's label: entries not yet registered
 
 
 def site_role() -> str:
@@ -45,15 +50,23 @@ class Entry:
     owner_org: Optional[str]
     share_type: Optional[str]
     open_type: Optional[str]
+    catalog_state: Optional[str] = None
 
     @classmethod
     def of(cls, package: model.Package | dict[str, Any]) -> "Entry":
         if isinstance(package, dict):
             return cls(package["id"], package.get("owner_org"),
-                       package.get("share_type"), package.get("open_type"))
+                       package.get("share_type"), package.get("open_type"),
+                       package.get("catalog_state"))
         extras = package.extras or {}
         return cls(package.id, package.owner_org,
-                   extras.get("share_type"), extras.get("open_type"))
+                   extras.get("share_type"), extras.get("open_type"),
+                   extras.get("catalog_state"))
+
+    @property
+    def registered(self) -> bool:
+        """备案: the share and open rules apply only from here on."""
+        return self.catalog_state == codes.REGISTERED
 
     @property
     def published(self) -> bool:
@@ -117,6 +130,8 @@ def dataset_labels(package: model.Package) -> list[str]:
     labels = [f"member-{entry.owner_org}"] if entry.owner_org else [f"creator-{package.creator_user_id}"]
     if package.state != "active":
         return labels  # drafts and deleted entries: their department only, as in stock CKAN
+    if not entry.registered:
+        return labels + [AUTHORITY_LABEL]
     if site_role() != OPEN:
         labels.append("gov")
     if is_public_on_this_site(entry.open_type):
@@ -134,7 +149,14 @@ def user_labels(user: model.User | None) -> list[str]:
     if departments and site_role() != OPEN:
         labels.append("gov")
     labels.extend(f"member-{org_id}" for org_id in sorted(departments))
+    if _authority_org_id() in departments:
+        labels.append(AUTHORITY_LABEL)
     return labels
+
+
+def _authority_org_id() -> Optional[str]:
+    org = model.Group.get(authority_org_name())
+    return org.id if org is not None else None
 
 
 def can_see_entry(user: model.User | str | None, package: model.Package) -> bool:
@@ -151,15 +173,19 @@ def visible_clause(user: model.User | str | None) -> Any:
         return true()
     role, departments = site_role(), department_ids(user_obj)
     active = model.Package.state == "active"
+    registered = func.coalesce(model.Package.extras["catalog_state"].astext, "") \
+        == codes.REGISTERED
     clauses = [model.Package.owner_org.in_(departments)]           # member-<org>
     if user_obj is not None:                                        # creator-<user>
         clauses.append(and_(model.Package.owner_org.is_(None),
                             model.Package.creator_user_id == user_obj.id))
     if departments and role != OPEN:                                # gov
-        clauses.append(active)
+        clauses.append(and_(active, registered))
     if role != SHARING:                                             # public
-        clauses.append(and_(active, model.Package.extras["open_type"].astext.in_(
+        clauses.append(and_(active, registered, model.Package.extras["open_type"].astext.in_(
             OPEN_TYPES_PUBLISHED)))
+    if _authority_org_id() in departments:                          # authority
+        clauses.append(and_(active, ~registered))
     return or_(*clauses) if clauses else false()
 
 
@@ -247,6 +273,8 @@ class DataPolicy:
         entry = package if isinstance(package, Entry) else Entry.of(package)
         if entry.owner_org and entry.owner_org in self.departments:
             return RULE
+        if not entry.registered:
+            return None
         if self.role != OPEN and self.departments and entry.share_type == codes.UNCONDITIONAL:
             return RULE
         if self.role != SHARING and entry.open_type == codes.GENERAL:

@@ -26,12 +26,17 @@ CLASS_DIGIT = {BASE: "1", THEME: "2", DEPARTMENT: "3"}
 SPREADSHEET, DATABASE = "spreadsheet", "database"
 STRUCTURED_FORMATS = (SPREADSHEET, DATABASE)
 
+# catalog_state (目录状态): compile → submit → registered, or returned to the department.
+DRAFT, SUBMITTED, REGISTERED, RETURNED = "draft", "submitted", "registered", "returned"
+CATALOG_STATES = (DRAFT, SUBMITTED, REGISTERED, RETURNED)
+
 # Each field with the codes named above.
 USED = {
     "share_type": SHARE_STRICTNESS,
     "open_type": (GENERAL, AUTHORIZED, CLOSED),
     "resource_class": tuple(CLASS_DIGIT),
     "format_class": STRUCTURED_FORMATS,
+    "catalog_state": CATALOG_STATES,
 }
 
 

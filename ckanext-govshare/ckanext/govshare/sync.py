@@ -1,7 +1,7 @@
 """Sharing → open, one way (requirements §2): publish this sharing site's open
 entries to the open site through the open site's action API.
 
-What goes: entries whose open_type is general or authorized, with the fields of
+What goes: registered entries (备案) whose open_type is general or authorized, with the fields of
 the catalog schema (information items marked not open stay behind), their
 department, their theme groups and their resources. Uploaded files are copied
 into the open site's FileStore, because the open site must not link back into
@@ -120,8 +120,11 @@ def _context() -> dict[str, Any]:
 
 
 def open_entries() -> Iterator[dict[str, Any]]:
-    """Every entry of this site that the catalog marks open, as full package dicts."""
-    query = {"q": "*:*", "fq": "open_type:(general OR authorized)", "include_private": True,
+    """Every registered entry of this site that the catalog marks open, as full package
+    dicts (a pending change of a registered entry is not in them: the registered version
+    stands until the authority confirms it)."""
+    query = {"q": "*:*", "include_private": True,
+             "fq": "open_type:(general OR authorized) AND catalog_state:registered",
              "sort": "id asc", "rows": PAGE}
     start = 0
     while True:

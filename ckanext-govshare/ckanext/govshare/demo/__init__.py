@@ -27,7 +27,7 @@ from stdnum.cn import ric, uscc
 from werkzeug.datastructures import FileStorage
 
 from ckanext.govshare import schema as catalog
-from ckanext.govshare.codes import CLASS_DIGIT, SHARE_STRICTNESS, STRUCTURED_FORMATS
+from ckanext.govshare.codes import CLASS_DIGIT, REGISTERED, SHARE_STRICTNESS, STRUCTURED_FORMATS
 
 __all__ = ["load", "read_city", "plan_entries", "department_code", "Planned"]
 
@@ -187,7 +187,9 @@ def _existing_codes() -> set[str]:
 def _create_entry(user: str, entry: Planned, existing: set[str], samples: _Samples) -> bool:
     if entry.package["resource_code"] in existing:
         return False
-    package = tk.get_action("package_create")(_context(user), dict(entry.package))
+    # The demo city's catalog is registered (备案) already.
+    package = tk.get_action("package_create")(
+        _context(user), dict(entry.package, catalog_state=REGISTERED))
     try:
         tk.get_action("resource_create")(
             _context(user), {**_csv_resource(entry, samples), "package_id": package["id"]})

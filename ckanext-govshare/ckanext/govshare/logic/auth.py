@@ -21,6 +21,8 @@ __all__ = [
     "govshare_case_create", "govshare_case_resolve", "govshare_case_list",
     "govshare_usage_list", "govshare_remind_and_escalate", "govshare_notification_list",
     "govshare_registration_confirm", "govshare_calendar_show", "govshare_calendar_update",
+    "govshare_catalog_submit", "govshare_catalog_confirm", "govshare_catalog_return",
+    "govshare_duty_change_create",
 ]
 
 
@@ -249,3 +251,27 @@ def govshare_notification_list(context: Context, data_dict: DataDict) -> AuthRes
 def govshare_registration_confirm(context: Context, data_dict: DataDict) -> AuthResult:
     """The emailed link is the proof: whoever holds it confirms the address."""
     return {"success": True}
+
+
+def govshare_catalog_submit(context: Context, data_dict: DataDict) -> AuthResult:
+    """Only an administrator of the entries' department submits them for registration."""
+    user = access.context_user(context)
+    ids = data_dict.get("ids") if isinstance(data_dict.get("ids"), list) else []
+    orgs = {p.owner_org for p in (model.Package.get(i) if isinstance(i, str) else None
+                                  for i in ids) if p is not None}
+    if user is not None and orgs and all(_is_org_admin(user, org) for org in orgs):
+        return {"success": True}
+    return _refused(tk._("Only an administrator of the entries' department may submit "
+                         "them for registration."))
+
+
+def govshare_catalog_confirm(context: Context, data_dict: DataDict) -> AuthResult:
+    return _authority(context)
+
+
+def govshare_catalog_return(context: Context, data_dict: DataDict) -> AuthResult:
+    return _authority(context)
+
+
+def govshare_duty_change_create(context: Context, data_dict: DataDict) -> AuthResult:
+    return _authority(context)

@@ -198,8 +198,39 @@ def no_input() -> Schema:
     return {}
 
 
+@validator_args
+def catalog_submit(not_empty: Validator, govshare_id_list: Validator,
+                   govshare_secrecy_review: Validator) -> Schema:
+    return {"ids": [not_empty, govshare_id_list],
+            "secrecy_review": [not_empty, govshare_secrecy_review]}
+
+
+@validator_args
+def catalog_confirm(not_empty: Validator, govshare_id_list: Validator) -> Schema:
+    return {"ids": [not_empty, govshare_id_list]}
+
+
+@validator_args
+def catalog_return(not_empty: Validator, not_missing: Validator, govshare_id_list: Validator,
+                   govshare_long_text: Validator) -> Schema:
+    return {"ids": [not_empty, govshare_id_list],
+            "reason": [not_missing, govshare_long_text(LONG), not_empty]}
+
+
+@validator_args
+def duty_change_create(not_empty: Validator, not_missing: Validator, govshare_text: Validator,
+                       govshare_long_text: Validator, govshare_date: Validator) -> Schema:
+    return {"owner_org": [not_empty, govshare_text(ID_MAX)],
+            "description": [not_missing, govshare_long_text(LONG), not_empty],
+            "date": [not_empty, govshare_date]}
+
+
 # Each govshare action's input schema.
 ACTIONS: dict[str, Callable[[], Schema]] = {
+    "govshare_catalog_submit": catalog_submit,
+    "govshare_catalog_confirm": catalog_confirm,
+    "govshare_catalog_return": catalog_return,
+    "govshare_duty_change_create": duty_change_create,
     "govshare_grant_create": grant_create,
     "govshare_grant_revoke": grant_revoke,
     "govshare_grant_list": grant_list,

@@ -36,6 +36,8 @@ __all__ = [
     "govshare_info_items_rules",
     "govshare_department_code",
     "govshare_visibility",
+    "govshare_catalog_state",
+    "govshare_secrecy_review",
     "govshare_usage_scope_codes",
     "govshare_iso_dates",
     "govshare_calendar_year",
@@ -451,7 +453,21 @@ def govshare_visibility(key: FlattenKey, data: FlattenDataDict,
     Users do not choose it: an entry is public on this site exactly when it is
     open (general or authorized) and the site serves the public.
     """
-    data[("private",)] = not access.is_public_on_this_site(data.get(("open_type",)))
+    data[("private",)] = not (data.get(("catalog_state",)) == codes.REGISTERED
+                              and access.is_public_on_this_site(data.get(("open_type",))))
+
+
+def govshare_catalog_state(key: FlattenKey, data: FlattenDataDict,
+                           errors: FlattenErrorDict, context: Context) -> None:
+    """目录状态 moves only by the catalog actions: a new entry is a draft, an edit keeps the
+    state. Sysadmins and internal calls (the catalog actions, the demo loader, the sync
+    writing to the open site) set it; what a department sends is ignored, so that a
+    package_show → package_update round trip works and cannot register anything."""
+    package_id = _current_package_id(data, context)
+    package = context.get("package") or (model.Package.get(package_id) if package_id else None)
+    current = (package.extras or {}).get("catalog_state") if package is not None else None
+    if _empty(data.get(key)) or not access.acts_unrestricted(context):
+        data[key] = current or codes.DRAFT
 
 
 def govshare_usage_scope_codes(value: Any, context: Context) -> list[str]:
@@ -534,3 +550,29 @@ def govshare_calendar_note(value: Any, context: Context) -> str:
     if not isinstance(value, str) or len(value) > 500 or any(c < " " for c in value):
         raise tk.Invalid(_("Give the source as one line of text (at most 500 characters)"))
     return value.strip()
+
+
+# The secrecy review (保密审查) of a submission: who reviewed, what they concluded, when.
+SECRECY_REVIEW_PARTS = {"reviewer": 200, "conclusion": 2000, "date": 40}
+
+
+def govshare_secrecy_review(value: Any, context: Context) -> dict[str, Any]:
+    """``{reviewer, conclusion, date}``, each given; the date a past or present day."""
+    if not isinstance(value, dict) or set(value) - set(SECRECY_REVIEW_PARTS):
+        raise tk.Invalid(_("Give the secrecy review as reviewer, conclusion and date"))
+    labels = {"reviewer": _("Reviewer"), "conclusion": _("Review conclusion"),
+              "date": _("Review date")}
+    review: dict[str, Any] = {}
+    for part, length in SECRECY_REVIEW_PARTS.items():
+        text = value.get(part)
+        if not isinstance(text, str) or not text.strip() or len(text) > length \
+                or _refused_character(text, LINE_BREAKS):
+            raise tk.Invalid(_("Secrecy review: {part} is missing or not valid")
+                             .format(part=labels[part]))
+        review[part] = text.strip()
+    day = _date(review["date"], context).date()
+    if day > workdays.today():
+        raise tk.Invalid(_("Secrecy review: {part} is missing or not valid")
+                         .format(part=labels["date"]))
+    review["date"] = day
+    return review

@@ -1,0 +1,267 @@
+"""Catalog registration (目录编制 → 保密审查 → 报送 → 备案 or 退回), requirements §4.5.
+
+A department compiles entries as drafts, has them pass a secrecy review (保密审查) and
+submits them; the data authority confirms (registered: the share and open rules apply) or
+returns them with a reason. A registered entry's share and open attributes change through
+the same review: the proposed values wait in a ``propose`` step while the registered ones
+stand (see ``hold_review_changes``). Every step is a row of ``govshare_catalog_step``.
+"""
+from __future__ import annotations
+
+import datetime
+from typing import Any, Iterable, Optional
+
+import ckan.plugins.toolkit as tk
+from ckan import model
+from ckan.lib.plugins import lookup_package_plugin
+
+from ckanext.govshare import codes, workdays
+from ckanext.govshare import schema as catalog
+from ckanext.govshare.model import CatalogStep, DutyChange
+from ckanext.govshare.model.catalog import CONFIRM, PROPOSE, RETURN, SUBMIT
+
+# The attributes whose change on a registered entry needs the authority's confirmation.
+REVIEWED_FIELDS = ("share_type", "share_condition", "no_share_basis", "usage_scope",
+                   "share_method", "open_type", "open_condition")
+# And, for each information item (info_items), its share type and open flag.
+REVIEWED_ITEM_FIELDS = ("share_type", "open")
+
+
+def _error(field: str, message: str) -> tk.ValidationError:
+    return tk.ValidationError({field: [message]})
+
+
+def _state(package: model.Package) -> str:
+    return (package.extras or {}).get("catalog_state") or codes.DRAFT
+
+
+def entries(ids: Iterable[str], field: str = "ids") -> list[model.Package]:
+    """The active entries ``ids`` names (ids or names), in order; an unknown one is an error."""
+    found = []
+    for name in ids:
+        package = model.Package.get(name)
+        if package is None or package.state != "active":
+            raise _error(field, tk._("Entry not found: {id}").format(id=name))
+        found.append(package)
+    if not found:
+        raise _error(field, tk._("Choose at least one entry"))
+    return found
+
+
+def _internal(user: model.User) -> dict[str, Any]:
+    return {"ignore_auth": True, "user": user.name, "defer_commit": True}
+
+
+def _field_label(name: str) -> str:
+    try:
+        return catalog.field_label(catalog.dataset_field(name))
+    except (KeyError, TypeError):
+        return name
+
+
+def _flat(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """(field label, message) pairs of a package ValidationError's (nested) errors."""
+    pairs: list[tuple[str, str]] = []
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            label = _field_label(key) if not prefix else f"{prefix}/{_field_label(key)}"
+            pairs += _flat(value, label)
+    elif isinstance(errors, list):
+        for i, value in enumerate(errors):
+            if isinstance(value, str):
+                pairs.append((prefix, value))
+            elif value:
+                pairs += _flat(value, f"{prefix}[{i + 1}]")
+    return pairs
+
+
+def _write(user: model.User, package: model.Package, state: str,
+           changes: Optional[dict[str, Any]] = None) -> list[str]:
+    """Move one entry to ``state`` (with ``changes`` applied) through package_update, which
+    validates it against the catalog schema; the errors, each naming the entry and field."""
+    shown = tk.get_action("package_show")({"ignore_auth": True, "for_update": True,
+                                           "user": user.name}, {"id": package.id})
+    data = dict(shown, catalog_state=state, **(changes or {}))
+    try:
+        tk.get_action("package_update")(_internal(user), data)
+    except tk.ValidationError as error:
+        return [tk._("Entry “{title}”, {field}: {message}").format(
+            title=package.title, field=field or tk._("entry"), message=message)
+            for field, message in _flat(error.error_dict)]
+    return []
+
+
+def _all_or_none(user: model.User, moves: list[tuple[model.Package, str, Optional[dict]]]) -> None:
+    errors: list[str] = []
+    for package, state, changes in moves:
+        errors += _write(user, package, state, changes)
+    if errors:
+        model.Session.rollback()
+        raise tk.ValidationError({"ids": errors})
+
+
+def _record(user: model.User, package: model.Package, step: str, from_state: str,
+            to_state: str, **detail: Any) -> CatalogStep:
+    row = CatalogStep(package_id=package.id, step=step, from_state=from_state,
+                      to_state=to_state, actor_id=user.id, **detail)
+    model.Session.add(row)
+    return row
+
+
+def submit(user: model.User, ids: list[str], secrecy_review: dict[str, Any]) -> list[CatalogStep]:
+    """报送: drafts and returned entries of one department, with their secrecy review."""
+    packages = entries(ids)
+    if len({p.owner_org for p in packages}) != 1:
+        raise _error("ids", tk._("Submit the entries of one department at a time"))
+    wrong = [p.title for p in packages if _state(p) not in (codes.DRAFT, codes.RETURNED)]
+    if wrong:
+        raise _error("ids", tk._("Only drafts and returned entries can be submitted: {titles}")
+                     .format(titles="、".join(wrong)))
+    before = {p.id: _state(p) for p in packages}
+    _all_or_none(user, [(p, codes.SUBMITTED, None) for p in packages])
+    review = {k: (v.isoformat() if isinstance(v, datetime.date) else v)
+              for k, v in secrecy_review.items()}
+    steps = [_record(user, p, SUBMIT, before[p.id], codes.SUBMITTED, secrecy_review=review)
+             for p in packages]
+    # lead: audit.record(...) for each submitted entry
+    (model.Session.query(DutyChange)
+     .filter(DutyChange.owner_org == packages[0].owner_org, DutyChange.updated.is_(None))
+     .update({DutyChange.updated: datetime.datetime.utcnow()}, synchronize_session=False))
+    return steps
+
+
+def pending_change(package_id: str) -> Optional[CatalogStep]:
+    return (model.Session.query(CatalogStep)
+            .filter(CatalogStep.package_id == package_id, CatalogStep.step == PROPOSE,
+                    CatalogStep.settled.is_(None)).one_or_none())
+
+
+def _decidable(packages: list[model.Package]) -> None:
+    wrong = [p.title for p in packages
+             if _state(p) != codes.SUBMITTED and pending_change(p.id) is None]
+    if wrong:
+        raise _error("ids", tk._("Not awaiting registration: {titles}")
+                     .format(titles="、".join(wrong)))
+
+
+def confirm(user: model.User, ids: list[str]) -> list[CatalogStep]:
+    """备案: submitted entries become registered; a pending change of a registered entry
+    is applied."""
+    packages = entries(ids)
+    _decidable(packages)
+    pending = {p.id: pending_change(p.id) for p in packages}
+    before = {p.id: _state(p) for p in packages}
+    _all_or_none(user, [(p, codes.REGISTERED, pending[p.id].changes if pending[p.id] else None)
+                        for p in packages])
+    now = datetime.datetime.utcnow()
+    for change in filter(None, pending.values()):
+        change.settled = now
+    # lead: audit.record(...) for each confirmed entry
+    return [_record(user, p, CONFIRM, before[p.id], codes.REGISTERED,
+                    changes=pending[p.id].changes if pending[p.id] else None)
+            for p in packages]
+
+
+def return_(user: model.User, ids: list[str], reason: str) -> list[CatalogStep]:
+    """退回: submitted entries go back to their department with the reason; a pending
+    change of a registered entry is dropped (the registered version stays)."""
+    packages = entries(ids)
+    _decidable(packages)
+    now = datetime.datetime.utcnow()
+    moves, steps = [], []
+    for package in packages:
+        change = pending_change(package.id)
+        if change is not None:
+            change.settled = now
+            steps.append(_record(user, package, RETURN, codes.REGISTERED, codes.REGISTERED,
+                                 reason=reason, changes=change.changes))
+        else:
+            moves.append((package, codes.RETURNED, None))
+            steps.append(_record(user, package, RETURN, codes.SUBMITTED, codes.RETURNED,
+                                 reason=reason))
+    _all_or_none(user, moves)
+    # lead: audit.record(...) for each returned entry
+    return steps
+
+
+def last_return(package_id: str) -> Optional[CatalogStep]:
+    return (model.Session.query(CatalogStep)
+            .filter(CatalogStep.package_id == package_id, CatalogStep.step == RETURN)
+            .order_by(CatalogStep.at.desc(), CatalogStep.id.desc()).first())
+
+
+def history(package_id: str) -> list[CatalogStep]:
+    return (model.Session.query(CatalogStep).filter(CatalogStep.package_id == package_id)
+            .order_by(CatalogStep.at, CatalogStep.id).all())
+
+
+# ------------------------------------------------------------------ pending changes
+
+def _reviewed(package: dict[str, Any], name: str) -> Any:
+    if name == "info_items":
+        return [{k: item.get(k) for k in ("name",) + REVIEWED_ITEM_FIELDS}
+                for item in package.get("info_items") or []]
+    value = package.get(name)
+    return [value] if name in ("share_method", "usage_scope") and isinstance(value, str) else value
+
+
+def hold_review_changes(user: Optional[model.User], context: dict[str, Any],
+                        data_dict: dict[str, Any]) -> dict[str, Any]:
+    """A department's update of a registered entry: the share and open attributes it
+    changes (the information items as a whole when their flags change) are checked like
+    an update and held as the entry's pending change, and the registered ones written
+    back; everything else applies at once."""
+    package = model.Package.get(data_dict.get("id") or data_dict.get("name") or "")
+    if user is None or package is None or _state(package) != codes.REGISTERED:
+        return data_dict
+    registered = tk.get_action("package_show")({"ignore_auth": True, "for_update": True},
+                                               {"id": package.id})
+    changed = {name: data_dict.get(name) for name in REVIEWED_FIELDS + ("info_items",)
+               if name in data_dict and _reviewed(data_dict, name) != _reviewed(registered, name)}
+    if not changed:
+        return data_dict
+    plugin = lookup_package_plugin(package.type)
+    proposed, errors = plugin.validate(dict(context, package=package), dict(data_dict),
+                                       plugin.update_package_schema(), "package_update")
+    if errors:
+        raise tk.ValidationError(errors)
+    changes = {name: proposed.get(name) for name in changed}
+    proposal = pending_change(package.id)
+    if proposal is None:
+        _record(user, package, PROPOSE, codes.REGISTERED, codes.REGISTERED, changes=changes)
+    else:
+        proposal.changes = {**proposal.changes, **changes}
+        proposal.at = datetime.datetime.utcnow()
+    # lead: audit.record(...) for the proposed change
+    return dict(data_dict, **{name: registered.get(name) for name in changed})
+
+
+def diff(package: dict[str, Any], changes: dict[str, Any]) -> list[dict[str, Any]]:
+    """The pending change against the registered version, field by field, for the review."""
+    rows = []
+    for name, value in changes.items():
+        rows.append({"field": name, "label": _field_label(name),
+                     "registered": package.get(name), "proposed": value})
+    return rows
+
+
+# ------------------------------------------------------------------ duty changes
+
+def record_duty_change(user: model.User, data: dict[str, Any]) -> DutyChange:
+    """职责调整: the department's catalog update falls due."""
+    org = model.Group.get(data["owner_org"])
+    if org is None or not org.is_organization:
+        raise _error("owner_org", tk._("Department not found"))
+    day = data["date"].date() if isinstance(data["date"], datetime.datetime) else data["date"]
+    due = workdays.add_working_days(day, tk.config.get("govshare.catalog.update_working_days"),
+                                    "date")
+    change = DutyChange(owner_org=org.id, description=data["description"], date=day, due=due,
+                        created_by=user.id)
+    model.Session.add(change)
+    # lead: audit.record(...) for the duty change
+    return change
+
+
+def duty_changes(org_id: str) -> list[DutyChange]:
+    return (model.Session.query(DutyChange).filter(DutyChange.owner_org == org_id)
+            .order_by(DutyChange.date.desc(), DutyChange.id.desc()).all())
