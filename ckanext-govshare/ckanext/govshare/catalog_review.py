@@ -49,7 +49,7 @@ def entries(ids: Iterable[str], field: str = "ids") -> list[model.Package]:
 
 
 def _internal(user: model.User) -> dict[str, Any]:
-    return {"ignore_auth": True, "user": user.name, "defer_commit": True}
+    return {"ignore_auth": True, "user": user.name}
 
 
 def _field_label(name: str) -> str:
@@ -75,29 +75,35 @@ def _flat(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
     return pairs
 
 
-def _write(user: model.User, package: model.Package, state: str,
-           changes: Optional[dict[str, Any]] = None) -> list[str]:
-    """Move one entry to ``state`` (with ``changes`` applied) through package_update, which
-    validates it against the catalog schema; the errors, each naming the entry and field."""
-    shown = tk.get_action("package_show")({"ignore_auth": True, "for_update": True,
-                                           "user": user.name}, {"id": package.id})
+def _target(user: model.User, package: model.Package, state: str,
+            changes: Optional[dict[str, Any]]) -> tuple[dict[str, Any], list[str]]:
+    """The entry as it will be written, and its validation errors (each naming the entry
+    and the field) against the catalog schema."""
+    context = _internal(user)
+    shown = tk.get_action("package_show")(dict(context, for_update=True), {"id": package.id})
     data = dict(shown, catalog_state=state, **(changes or {}))
-    try:
-        tk.get_action("package_update")(_internal(user), data)
-    except tk.ValidationError as error:
-        return [tk._("Entry “{title}”, {field}: {message}").format(
-            title=package.title, field=field or tk._("entry"), message=message)
-            for field, message in _flat(error.error_dict)]
-    return []
+    plugin = lookup_package_plugin(package.type)
+    _, errors = plugin.validate(dict(context, package=package, session=model.Session,
+                                     model=model), dict(data),
+                                plugin.update_package_schema(), "package_update")
+    return data, [tk._("Entry “{title}”, {field}: {message}").format(
+        title=package.title, field=field or tk._("entry"), message=message)
+        for field, message in _flat(errors)]
 
 
 def _all_or_none(user: model.User, moves: list[tuple[model.Package, str, Optional[dict]]]) -> None:
-    errors: list[str] = []
+    """Every entry is checked before any is written: with one error, none moves."""
+    targets, errors = [], []
     for package, state, changes in moves:
-        errors += _write(user, package, state, changes)
+        data, found = _target(user, package, state, changes)
+        targets.append(data)
+        errors += found
     if errors:
-        model.Session.rollback()
         raise tk.ValidationError({"ids": errors})
+    # lead: CKAN 2.12's package_update neither saves nor indexes under defer_commit, so
+    # each checked entry is written by its own package_update
+    for data in targets:
+        tk.get_action("package_update")(_internal(user), data)
 
 
 def _record(user: model.User, package: model.Package, step: str, from_state: str,
@@ -221,11 +227,12 @@ def hold_review_changes(user: Optional[model.User], context: dict[str, Any],
     if not changed:
         return data_dict
     plugin = lookup_package_plugin(package.type)
-    proposed, errors = plugin.validate(dict(context, package=package), dict(data_dict),
+    _, errors = plugin.validate(dict(context, package=package, session=model.Session,
+                                            model=model), dict(data_dict),
                                        plugin.update_package_schema(), "package_update")
     if errors:
         raise tk.ValidationError(errors)
-    changes = {name: proposed.get(name) for name in changed}
+    changes = changed  # as sent: confirming writes them through package_update
     proposal = pending_change(package.id)
     if proposal is None:
         _record(user, package, PROPOSE, codes.REGISTERED, codes.REGISTERED, changes=changes)

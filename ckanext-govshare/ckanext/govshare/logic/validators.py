@@ -570,8 +570,11 @@ def govshare_secrecy_review(value: Any, context: Context) -> dict[str, Any]:
             raise tk.Invalid(_("Secrecy review: {part} is missing or not valid")
                              .format(part=labels[part]))
         review[part] = text.strip()
-    day = _date(review["date"], context).date()
-    if day > workdays.today():
+    try:
+        day = _date(review["date"], context).date()
+    except tk.Invalid:
+        day = None
+    if day is None or day > workdays.today():
         raise tk.Invalid(_("Secrecy review: {part} is missing or not valid")
                          .format(part=labels["date"]))
     review["date"] = day

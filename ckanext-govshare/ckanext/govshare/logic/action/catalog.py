@@ -58,6 +58,10 @@ def package_update(up: Action, context: Context, data_dict: DataDict) -> dict[st
     the authority (catalog_review.hold_review_changes); sysadmins and internal calls write."""
     if not access.acts_unrestricted(context) and isinstance(data_dict, dict):
         tk.check_access("package_update", context, data_dict)
-        data_dict = catalog_review.hold_review_changes(access.context_user(context), context,
-                                                       data_dict)
+        held = catalog_review.hold_review_changes(access.context_user(context), context,
+                                                  data_dict)
+        if held is not data_dict:
+            result = up(context, held)
+            commit(context)  # the pending change, even when nothing else changed
+            return result
     return up(context, data_dict)
