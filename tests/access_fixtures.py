@@ -73,8 +73,8 @@ def today() -> datetime.date:
 PUBLIC_KINDS = (ANONYMOUS, CITIZEN, GRANTED_CITIZEN)
 
 
-def expected(kind: str, share_type: str, open_type: str, role: str
-             ) -> tuple[Optional[bool], Optional[bool]]:
+def expected(kind: str, share_type: str, open_type: str, role: str,
+             catalog_state: str = "registered") -> tuple[Optional[bool], Optional[bool]]:
     """(sees_metadata, gets_data) for a user kind, entry and site role, from the spec.
 
     Sharing part (role sharing or combined):
@@ -95,6 +95,10 @@ def expected(kind: str, share_type: str, open_type: str, role: str
     """
     if kind == SYSADMIN:
         return True, True
+    if catalog_state != "registered":
+        # not yet registered (备案): its department and the authority see it, whatever the
+        # site; only its department uses its data
+        return kind in (PROVIDER, AUTHORITY), kind == PROVIDER
     meta = data = False
     government = kind in DEPARTMENT_KINDS
     if role in (SHARING, COMBINED) and government:
@@ -114,6 +118,7 @@ def expected(kind: str, share_type: str, open_type: str, role: str
 class Entry:
     share_type: str
     open_type: str
+    catalog_state: str = "registered"
     id: str = ""
     name: str = ""
     title: str = ""
@@ -125,7 +130,8 @@ class Entry:
 
     @property
     def code(self) -> str:
-        return code_of(self.share_type, self.open_type)
+        prefix = "" if self.catalog_state == "registered" else self.catalog_state[0]
+        return prefix + code_of(self.share_type, self.open_type)
 
     # The markers of this entry's data; none of them is metadata.
     @property
@@ -168,9 +174,10 @@ class World:
     sysadmin: str = ""
     provider_admin: str = ""
 
-    def entry(self, share_type: str, open_type: str) -> Entry:
+    def entry(self, share_type: str, open_type: str, catalog_state: str = "registered") -> Entry:
         return next(e for e in self.entries
-                    if (e.share_type, e.open_type) == (share_type, open_type))
+                    if (e.share_type, e.open_type, e.catalog_state)
+                    == (share_type, open_type, catalog_state))
 
     def headers(self, kind: str) -> dict[str, str]:
         token = self.tokens.get(kind)
@@ -197,12 +204,13 @@ def entry_fields(share_type: str, open_type: str) -> dict[str, Any]:
     return data
 
 
-def add_entry(world: World, org: dict[str, Any], share_type: str, open_type: str) -> Entry:
+def add_entry(world: World, org: dict[str, Any], share_type: str, open_type: str,
+              catalog_state: str = "registered") -> Entry:
     """An entry with both resources, DataStore rows, views and a changed URL."""
-    entry = Entry(share_type, open_type)
+    entry = Entry(share_type, open_type, catalog_state)
     ctx = {"user": world.sysadmin, "ignore_auth": False}
     data = entry_data(org, title=f"访问矩阵条目 {entry.code.upper()}", name=f"matrix-{entry.code}",
-                      **entry_fields(share_type, open_type))
+                      catalog_state=catalog_state, **entry_fields(share_type, open_type))
     pkg = helpers.call_action("package_create", dict(ctx), **data)
     entry.id, entry.name, entry.title = pkg["id"], pkg["name"], pkg["title"]
     up = helpers.call_action("resource_create", dict(ctx), package_id=entry.id,
@@ -302,6 +310,9 @@ def build_world(role: str) -> World:
             expire(grant(world, entry, org="expired-dept")["id"])
         if open_type == "authorized":
             grant(world, entry, user=world.users[GRANTED_CITIZEN])
+    # A draft (not yet registered), with the loosest attributes: only its department and the
+    # authority see it, only its department uses its data.
+    add_entry(world, world.orgs["provider"], "unconditional", "general", "draft")
     return world
 
 

@@ -132,7 +132,8 @@ class Matrix:
         assert access.site_role() == self.role == world.role
         for entry in world.entries:
             private = model.Package.get(entry.id).private
-            assert private == (self.role == SHARING or entry.open_type == "closed"), entry.code
+            assert private == (self.role == SHARING or entry.open_type == "closed"
+                               or entry.catalog_state != "registered"), entry.code
 
     # -------------------------------------------------------- one entry, one user
 
@@ -418,7 +419,8 @@ class _Lists:
     def __init__(self, app, world: World, kind: str, role: str):
         self.app, self.world, self.kind, self.role = app, world, kind, role
         self.sharing_public = role == SHARING and kind in PUBLIC_KINDS
-        self.rules = {e.id: expected(kind, e.share_type, e.open_type, role) for e in world.entries}
+        self.rules = {e.id: expected(kind, e.share_type, e.open_type, role, e.catalog_state)
+                      for e in world.entries}
         self.certain = {e.name for e in world.entries if self.rules[e.id][0] is True}
         self.unspecified = {e.name for e in world.entries if self.rules[e.id][0] is None}
         self.invisible = [e for e in world.entries if self.rules[e.id][0] is False]

@@ -205,3 +205,43 @@ def test_a_duty_change_makes_the_catalog_update_due(city):
     from ckanext.govshare import catalog_review
     org = model.Group.get("provider-dept")
     assert all(c.updated is not None for c in catalog_review.duty_changes(org.id))
+
+
+# ------------------------------------------------------------------ the pages
+
+def _headers(user: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": factories.APIToken(user=user["name"])["token"]}
+
+
+def test_compile_submit_return_fix_confirm_from_the_pages(app, city, sysadmin_context):
+    desk = app.get("/govshare/catalog", headers=_headers(city["editor"])).get_data(as_text=True)
+    assert city["draft"]["title"] in desk
+    form = {"ids": [city["draft"]["id"]], "reviewer": "张保密", "conclusion": "不涉密",
+            "date": REVIEW["date"]}
+    refused = app.post("/govshare/catalog", data={**form, "conclusion": ""},
+                       headers=_headers(city["admin"]), status=400)
+    assert "secrecy" in refused.get_data(as_text=True).lower() or "保密" in refused.get_data(
+        as_text=True)
+    app.post("/govshare/catalog", data=form, headers=_headers(city["admin"]))
+    assert _state("draft-entry") == "submitted"
+    queue = app.get("/govshare/catalog/review", headers=_headers(city["authority"]))
+    assert city["draft"]["title"] in queue.get_data(as_text=True)
+    app.get("/govshare/catalog/review", headers=_headers(city["admin"]), status=403)
+    app.post("/govshare/catalog/review", headers=_headers(city["authority"]),
+             data={"ids": [city["draft"]["id"]], "decision": "return", "reason": "摘要过于简单"})
+    assert _state("draft-entry") == "returned"
+    desk = app.get("/govshare/catalog", headers=_headers(city["editor"])).get_data(as_text=True)
+    assert "摘要过于简单" in desk
+    call(city["editor"], "package_patch", id="draft-entry", notes="更完整的摘要")
+    app.post("/govshare/catalog", data=form, headers=_headers(city["admin"]))
+    app.post("/govshare/catalog/review", headers=_headers(city["authority"]),
+             data={"ids": [city["draft"]["id"]], "decision": "confirm"})
+    assert _state("draft-entry") == "registered"
+
+
+def test_the_review_queue_shows_the_diff_of_a_pending_change(app, city, sysadmin_context):
+    entry = create_entry(sysadmin_context, city["provider"], name="registered-entry")
+    call(city["editor"], "package_patch", id=entry["id"], open_type="closed")
+    page = app.get("/govshare/catalog/review", headers=_headers(city["authority"]))
+    body = page.get_data(as_text=True)
+    assert entry["title"] in body and "general" in body and "closed" in body

@@ -45,7 +45,8 @@ MISSING = "matrix-missing-0000"
 
 
 def rules(kind: str, entry: Entry, role: str) -> tuple[bool, bool]:
-    sees, uses = expected(LIKE.get(kind, kind), entry.share_type, entry.open_type, role)
+    sees, uses = expected(LIKE.get(kind, kind), entry.share_type, entry.open_type, role,
+                          entry.catalog_state)
     return bool(sees), bool(uses)
 
 

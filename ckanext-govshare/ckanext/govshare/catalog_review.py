@@ -272,3 +272,53 @@ def record_duty_change(user: model.User, data: dict[str, Any]) -> DutyChange:
 def duty_changes(org_id: str) -> list[DutyChange]:
     return (model.Session.query(DutyChange).filter(DutyChange.owner_org == org_id)
             .order_by(DutyChange.date.desc(), DutyChange.id.desc()).all())
+
+
+# ------------------------------------------------------------------ the pages' lists
+
+def desk(org_ids: Iterable[str]) -> list[dict[str, Any]]:
+    """The department's entries on the way to registration (drafts, submitted, returned
+    with the reason) and its registered entries with a pending change."""
+    state = model.Package.extras["catalog_state"].astext
+    rows = (model.Session.query(model.Package)
+            .filter(model.Package.owner_org.in_(list(org_ids)), model.Package.state == "active",
+                    model.Package.type == "dataset")
+            .order_by(model.Package.metadata_modified.desc()))
+    shown = []
+    for package in rows.filter(state != codes.REGISTERED):
+        returned = last_return(package.id) if _state(package) == codes.RETURNED else None
+        shown.append({"id": package.id, "name": package.name, "title": package.title,
+                      "state": _state(package), "reason": returned.reason if returned else None})
+    pending = {s.package_id for s in model.Session.query(CatalogStep).filter(
+        CatalogStep.step == PROPOSE, CatalogStep.settled.is_(None))}
+    for package in rows.filter(state == codes.REGISTERED, model.Package.id.in_(pending)):
+        shown.append({"id": package.id, "name": package.name, "title": package.title,
+                      "state": PROPOSE, "reason": None})
+    return shown
+
+
+def queue() -> list[dict[str, Any]]:
+    """The authority's review queue: submitted entries, and pending changes with their diff
+    against the registered version."""
+    submitted = (model.Session.query(model.Package)
+                 .filter(model.Package.extras["catalog_state"].astext == codes.SUBMITTED,
+                         model.Package.state == "active")
+                 .order_by(model.Package.metadata_modified))
+    shown = []
+    for package in submitted:
+        step = (model.Session.query(CatalogStep)
+                .filter(CatalogStep.package_id == package.id, CatalogStep.step == SUBMIT)
+                .order_by(CatalogStep.id.desc()).first())
+        shown.append({"id": package.id, "name": package.name, "title": package.title,
+                      "department": package.owner_org, "kind": SUBMIT,
+                      "secrecy_review": step.secrecy_review if step else None, "diff": []})
+    for change in (model.Session.query(CatalogStep)
+                   .filter(CatalogStep.step == PROPOSE, CatalogStep.settled.is_(None))
+                   .order_by(CatalogStep.at)):
+        package = model.Package.get(change.package_id)
+        registered = tk.get_action("package_show")({"ignore_auth": True, "for_update": True},
+                                                   {"id": package.id})
+        shown.append({"id": package.id, "name": package.name, "title": package.title,
+                      "department": package.owner_org, "kind": PROPOSE, "secrecy_review": None,
+                      "diff": diff(registered, change.changes)})
+    return shown
