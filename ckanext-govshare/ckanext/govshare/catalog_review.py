@@ -243,13 +243,23 @@ def hold_review_changes(user: Optional[model.User], context: dict[str, Any],
     return dict(data_dict, **{name: registered.get(name) for name in changed})
 
 
+def _shown(name: str, value: Any) -> str:
+    """A value as the review shows it: codes by their labels, lists joined."""
+    if name == "info_items":
+        return "；".join(f"{i.get('name')}：{catalog.choice_label('share_type', i.get('share_type'))}"
+                        f"{'，' + tk._('open') if i.get('open') in (True, 'true') else ''}"
+                        for i in value or [])
+    values = value if isinstance(value, list) else [value]
+    if catalog.choice_values(name):
+        values = [catalog.choice_label(name, v) for v in values]
+    return "、".join(str(v) for v in values if v not in (None, ""))
+
+
 def diff(package: dict[str, Any], changes: dict[str, Any]) -> list[dict[str, Any]]:
     """The pending change against the registered version, field by field, for the review."""
-    rows = []
-    for name, value in changes.items():
-        rows.append({"field": name, "label": _field_label(name),
-                     "registered": package.get(name), "proposed": value})
-    return rows
+    return [{"field": name, "label": _field_label(name),
+             "registered": _shown(name, package.get(name)), "proposed": _shown(name, value)}
+            for name, value in changes.items()]
 
 
 # ------------------------------------------------------------------ duty changes
