@@ -9,8 +9,8 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 from ckan.tests import factories, helpers
 
-from conftest import as_user, create_entry, make_department, make_user
-from ckanext.govshare import access, workdays
+from conftest import as_user, create_entry, entry_data, make_department, make_user
+from ckanext.govshare import access, catalog_review, sync, workdays
 from ckanext.govshare.model import CatalogStep
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
@@ -37,7 +37,6 @@ def city(sysadmin_context, known_calendar):
 
 
 def _entry(org: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-    from conftest import entry_data
     return entry_data(org, **kwargs)
 
 
@@ -202,9 +201,16 @@ def test_a_duty_change_makes_the_catalog_update_due(city):
         call(city["admin"], "govshare_duty_change_create", owner_org="provider-dept",
              description="x", date=day.isoformat())
     call(city["admin"], "govshare_catalog_submit", ids=["draft-entry"], secrecy_review=REVIEW)
-    from ckanext.govshare import catalog_review
     org = model.Group.get("provider-dept")
     assert all(c.updated is not None for c in catalog_review.duty_changes(org.id))
+
+
+def test_the_sync_takes_registered_entries_in_their_registered_version(city, sysadmin_context):
+    registered = create_entry(sysadmin_context, city["provider"], name="registered-entry")
+    call(city["editor"], "package_patch", id=registered["id"], open_type="closed")
+    published = {p["name"]: p for p in sync.open_entries()}
+    assert "draft-entry" not in published
+    assert published["registered-entry"]["open_type"] == "general"
 
 
 # ------------------------------------------------------------------ the pages

@@ -83,9 +83,8 @@ def _target(user: model.User, package: model.Package, state: str,
     shown = tk.get_action("package_show")(dict(context, for_update=True), {"id": package.id})
     data = dict(shown, catalog_state=state, **(changes or {}))
     plugin = lookup_package_plugin(package.type)
-    _, errors = plugin.validate(dict(context, package=package, session=model.Session,
-                                     model=model), dict(data),
-                                plugin.update_package_schema(), "package_update")
+    _, errors = plugin.validate(dict(context, package=package, session=model.Session, model=model),
+                                dict(data), plugin.update_package_schema(), "package_update")
     return data, [tk._("Entry “{title}”, {field}: {message}").format(
         title=package.title, field=field or tk._("entry"), message=message)
         for field, message in _flat(errors)]
@@ -227,9 +226,9 @@ def hold_review_changes(user: Optional[model.User], context: dict[str, Any],
     if not changed:
         return data_dict
     plugin = lookup_package_plugin(package.type)
-    _, errors = plugin.validate(dict(context, package=package, session=model.Session,
-                                            model=model), dict(data_dict),
-                                       plugin.update_package_schema(), "package_update")
+    _, errors = plugin.validate(dict(context, package=package, session=model.Session, model=model),
+                                dict(data_dict, type=package.type),
+                                plugin.update_package_schema(), "package_update")
     if errors:
         raise tk.ValidationError(errors)
     changes = changed  # as sent: confirming writes them through package_update

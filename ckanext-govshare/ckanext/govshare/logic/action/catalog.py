@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 import ckan.plugins.toolkit as tk
-from ckan import model
 from ckan.types import Action, Context, DataDict
 
 from ckanext.govshare import access, catalog_review, workdays
