@@ -275,6 +275,8 @@ def test_a_restored_portal_is_the_portal_that_was_backed_up(app, target, tmp_pat
     assert _tables(f"{TARGET_DB}_datastore") == tables[f"{source_db}_datastore"]
     assert _files(tmp_path / "restored-storage") == files
     assert _index() == index  # the batched rebuild writes what CKAN's indexing wrote
+    _ok(_ckan(target, "govshare", "reindex", "--workers", "2", "--batch-size", "2"))
+    assert _index() == index  # and so do parallel workers
 
     with _serving(target, tmp_path / "restored.log") as url:
         after = _observe(_over_http(url), world)

@@ -22,10 +22,12 @@ import datetime
 import hashlib
 import importlib.metadata
 import json
+import multiprocessing
 import os
 import re
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
 import time
@@ -430,7 +432,7 @@ def _drop_contents(databases: dict[str, Database], root: Optional[Path]) -> None
                 shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
 
 
-def restore(directory: Path, replace: bool = False,
+def restore(directory: Path, replace: bool = False, workers: int = 1,
             progress: Progress = lambda message: None) -> dict[str, Any]:
     """Bring the backup in ``directory`` into this portal's (empty) databases and
     FileStore, then rebuild the search index; returns the manifest."""
@@ -464,7 +466,7 @@ def restore(directory: Path, replace: bool = False,
                  f"in {time.monotonic() - started:.1f} s")
     from ckan import model
     model.Session.remove()  # forget what was read before the restore
-    counted = reindex(clear=True, progress=progress)
+    counted = reindex(clear=True, workers=workers, progress=progress)
     progress(f"search index: {counted['indexed']} entries in {counted['seconds']:.1f} s")
     return manifest
 
@@ -509,13 +511,56 @@ def _batched_solr(size: int) -> Iterator[_Batches]:
         index.make_connection = original
 
 
-def reindex(batch_size: int = 250, clear: bool = False,
+def _index_entries(ids: list[str], batch_size: int, progress: Progress) -> None:
+    from ckan import logic
+
+    with _batched_solr(batch_size) as batches:
+        for done, package_id in enumerate(ids, 1):
+            logic.index_update_package({"ignore_auth": True}, package_id, defer_commit=True)
+            if done % 1000 == 0:
+                progress(f"indexed {done}/{len(ids)}")
+        batches.flush()
+
+
+def _index_in_child(ids: list[str], batch_size: int) -> None:
+    """A forked worker: its own database connections, its exit code says how it went."""
+    from ckan import model
+
+    model.meta.engine.dispose(close=False)  # the parent's connections stay the parent's
+    try:
+        _index_entries(ids, batch_size, lambda message: None)
+    except BaseException as error:
+        print(f"indexing failed: {error}", file=sys.stderr)
+        os._exit(1)
+    os._exit(0)
+
+
+def _index_in_parallel(ids: list[str], batch_size: int, workers: int) -> None:
+    """``workers`` forked processes, one share of the entries each (building the documents,
+    package_show, is what takes the time; Solr takes the batches from all of them)."""
+    from ckan import model
+
+    model.Session.remove()
+    model.meta.engine.dispose()
+    context = multiprocessing.get_context("fork")
+    children = [context.Process(target=_index_in_child, args=(ids[i::workers], batch_size))
+                for i in range(workers)]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join()
+    failed = [child.exitcode for child in children if child.exitcode]
+    if failed:
+        raise BackupError(f"{len(failed)} of {workers} indexing workers failed (see above)")
+
+
+def reindex(batch_size: int = 250, clear: bool = False, workers: int = 1,
             progress: Progress = lambda message: None) -> dict[str, Any]:
     """Index every entry as CKAN's ``search-index rebuild`` does, the same documents, but
-    ``batch_size`` entries per Solr request and one commit at the end (CKAN #3482). Then
-    entries in the index that the database no longer has are removed (or, with ``clear``,
-    the site's index is emptied first: a restore)."""
-    from ckan import logic, model
+    ``batch_size`` entries per Solr request, in ``workers`` processes, and one commit at
+    the end (CKAN #3482). Then entries in the index that the database no longer has are
+    removed (or, with ``clear``, the site's index is emptied first: a restore)."""
+    from ckan import model
     from ckan.lib import search
 
     started = time.monotonic()
@@ -523,20 +568,18 @@ def reindex(batch_size: int = 250, clear: bool = False,
     if tk.config.get("ckan.search.remove_deleted_packages"):
         query = query.filter(model.Package.state != "deleted")
     ids = [row[0] for row in query.order_by(model.Package.id)]
-    if clear:
-        search.clear_all()
     try:
-        with _batched_solr(batch_size) as batches:
-            for done, package_id in enumerate(ids, 1):
-                logic.index_update_package({"ignore_auth": True}, package_id, defer_commit=True)
-                if done % 1000 == 0:
-                    progress(f"indexed {done}/{len(ids)}")
-            batches.flush()
-            orphans = set() if clear else set(search.query_for(model.Package).get_all_entity_ids(
-                max_results=len(ids) + 100000)) - set(ids)
-            for package_id in orphans:
-                search.clear(package_id)
-            batches.solr.commit()
+        if clear:
+            search.clear_all()
+        if workers > 1 and len(ids) > batch_size:
+            _index_in_parallel(ids, batch_size, workers)
+        else:
+            _index_entries(ids, batch_size, progress)
+        orphans = set() if clear else set(search.query_for(model.Package).get_all_entity_ids(
+            max_results=len(ids) + 100000)) - set(ids)
+        for package_id in orphans:
+            search.clear(package_id)
+        search.make_connection().commit()
     except (search.SearchIndexError, pysolr.SolrError, OSError) as error:
         raise BackupError(f"the search index could not be rebuilt: {error}") from None
     finally:
