@@ -75,10 +75,6 @@ class Database:
     def name(self) -> str:
         return self._parts.database or ""
 
-    @property
-    def user(self) -> str:
-        return self._parts.username or ""
-
     def args(self) -> list[str]:
         parts = self._parts
         args = ["--dbname", parts.database or ""]
@@ -112,7 +108,7 @@ class Database:
             return int(connection.execute(sa.text("SHOW server_version_num")).scalar()) // 10000
 
     def tables(self) -> list[str]:
-        """Tables and sequences of schema public, less the DataStore's own bookkeeping
+        """Tables, sequences and views of schema public, less the DataStore's own bookkeeping
         (names beginning with ``_``, made by ``datastore set-permissions`` in an empty
         database; resources' tables are named by their ids)."""
         with self.connect() as connection:
@@ -332,9 +328,15 @@ def verify(directory: Path) -> dict[str, Any]:
         files = manifest["files"]
         if manifest.get("format") != FORMAT or CKAN_DUMP not in files:
             raise ValueError(f"format {manifest.get('format')!r}, files {sorted(files)}")
+        for field in (manifest["versions"]["ckan"], *manifest["revisions"].values(),
+                      *(f[key] for f in files.values() for key in ("size", "sha256"))):
+            if not isinstance(field, (str, int)):
+                raise ValueError(f"{field!r}")
     except FileNotFoundError:
         raise BackupError(f"{path} is missing: {directory} is no complete backup") from None
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
+    except KeyError as error:
+        raise BackupError(f"{path} is not a govshare backup manifest: it lacks {error}") from None
+    except (ValueError, TypeError, AttributeError) as error:
         raise BackupError(f"{path} is not a govshare backup manifest: {error}") from None
     for name, expected in sorted(files.items()):
         file = directory / name
@@ -381,20 +383,10 @@ def _restore_database(dump: Path, database: Database, spool: Path) -> None:
     pg_restore = pg_tool("pg_restore", database.server_major())
     toc = _toc_without_existing(pg_restore, dump, database, spool)
     # One transaction: a failed restore leaves the database empty. No --clean: only
-    # CREATE and COPY, never DELETE. Owners and grants are the target's.
+    # CREATE and COPY, never DELETE. Owners and grants are the target's (the DataStore's
+    # read-only role reads through `ckan datastore set-permissions`, as on any install).
     _run([pg_restore, "--single-transaction", "--exit-on-error", "--no-owner", "--no-privileges",
           "--use-list", str(toc), *database.args(), str(dump)], database, "pg_restore")
-
-
-def _grant_datastore_reads(database: Database) -> None:
-    """What ``--no-privileges`` left out: the DataStore's read-only role reads every table."""
-    reader = make_url(tk.config.get("ckan.datastore.read_url") or "").username
-    if not reader or reader == database.user:
-        return
-    with database.connect() as connection:
-        connection.execute(sa.text(
-            f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{reader.replace(chr(34), "")}"'))
-        connection.commit()
 
 
 def _refuse_nonempty(databases: dict[str, Database], root: Optional[Path]) -> None:
@@ -413,7 +405,7 @@ def _drop_contents(databases: dict[str, Database], root: Optional[Path]) -> None
     go; the DataStore's bookkeeping stays (see Database.tables), emptied."""
     for database in databases.values():
         with database.connect() as connection:
-            for kind, relkinds in (("VIEW", "'v', 'm'"), ("TABLE", "'r', 'p'"), ("SEQUENCE", "'S'")):
+            for kind, relkinds in (("VIEW", "'v'"), ("TABLE", "'r', 'p'"), ("SEQUENCE", "'S'")):
                 names = connection.execute(sa.text(
                     f"SELECT quote_ident(relname) FROM pg_class WHERE relnamespace = "
                     f"'public'::regnamespace AND relkind IN ({relkinds}) "
@@ -454,8 +446,6 @@ def restore(directory: Path, replace: bool = False, workers: int = 1,
         for name, database in databases.items():
             started = time.monotonic()
             _restore_database(directory / name, database, Path(spool))
-            if name == DATASTORE_DUMP:
-                _grant_datastore_reads(database)
             progress(f"{name}: restored into {database.name} in {time.monotonic() - started:.1f} s")
     if FILESTORE in manifest["files"] and root is not None:
         started = time.monotonic()
