@@ -270,7 +270,7 @@ def create(directory: Path, progress: Progress = lambda message: None) -> dict[s
         raise BackupError(f"{directory} is not an empty directory: a backup goes into a new "
                           f"or empty one, so that it never mixes with another")
     made = not directory.exists()
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # it holds password hashes and tokens
     try:
         return _write(directory, progress)
     except BaseException:

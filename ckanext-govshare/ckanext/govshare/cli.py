@@ -199,7 +199,7 @@ def backup(directory: Path) -> None:
 
     try:
         manifest = backups.create(directory, progress=click.echo)
-    except backups.BackupError as error:
+    except (backups.BackupError, OSError) as error:
         raise click.ClickException(str(error))
     size = sum(f["size"] for f in manifest["files"].values())
     click.echo(f"backup of {manifest['created_at']} in {directory}: {size} bytes")
@@ -219,7 +219,7 @@ def restore(directory: Path, replace: bool, workers: int) -> None:
     try:
         manifest = backups.restore(directory, replace=replace, workers=workers,
                                    progress=click.echo)
-    except backups.BackupError as error:
+    except (backups.BackupError, OSError) as error:
         raise click.ClickException(str(error))
     click.echo(f"restored the backup of {manifest['created_at']}")
 
