@@ -1,6 +1,8 @@
 """``ckan govshare ...`` commands."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 __all__ = ["govshare"]
@@ -179,3 +181,63 @@ def calendar_set(year: str, holidays: str, workdays: str, note: str, path) -> No
     except tk.ValidationError as error:
         raise _refused(error)
     _echo_year(shown)
+
+
+def _index_workers() -> int:
+    import os
+
+    return min(os.cpu_count() or 1, 8)
+
+
+@govshare.command("backup")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def backup(directory: Path) -> None:
+    """Back the portal up into DIRECTORY (new or empty), safe while it serves:
+    CKAN's and the DataStore's databases (pg_dump), the FileStore and a manifest
+    of versions and checksums. The search index is rebuilt on restore, not kept."""
+    from ckanext.govshare import backup as backups
+
+    try:
+        manifest = backups.create(directory, progress=click.echo)
+    except (backups.BackupError, OSError) as error:
+        raise click.ClickException(str(error))
+    size = sum(f["size"] for f in manifest["files"].values())
+    click.echo(f"backup of {manifest['created_at']} in {directory}: {size} bytes")
+
+
+@govshare.command("restore")
+@click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--replace", is_flag=True,
+              help="Drop what the target databases and FileStore hold first (else they must be empty).")
+@click.option("--workers", default=lambda: _index_workers(), show_default="the CPU count, at most 8",
+              type=click.IntRange(min=1), help="Processes building the search index.")
+def restore(directory: Path, replace: bool, workers: int) -> None:
+    """Restore the backup in DIRECTORY into this portal's empty databases and FileStore
+    (checksums and versions are verified first), then rebuild the search index."""
+    from ckanext.govshare import backup as backups
+
+    try:
+        manifest = backups.restore(directory, replace=replace, workers=workers,
+                                   progress=click.echo)
+    except (backups.BackupError, OSError) as error:
+        raise click.ClickException(str(error))
+    click.echo(f"restored the backup of {manifest['created_at']}")
+
+
+@govshare.command("reindex")
+@click.option("--batch-size", default=250, show_default=True, type=click.IntRange(min=1),
+              help="Entries per Solr request.")
+@click.option("--workers", default=lambda: _index_workers(), show_default="the CPU count, at most 8",
+              type=click.IntRange(min=1), help="Processes building the documents.")
+def reindex(batch_size: int, workers: int) -> None:
+    """Rebuild the search index like `ckan search-index rebuild`, the same documents, in
+    batches from several processes with one commit at the end (much faster); entries no
+    longer in the database leave the index."""
+    from ckanext.govshare import backup as backups
+
+    try:
+        counted = backups.reindex(batch_size, workers=workers, progress=click.echo)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error))
+    click.echo(f"indexed {counted['indexed']} entries, removed {counted['removed']} "
+               f"in {counted['seconds']:.1f} s")
