@@ -21,7 +21,7 @@ from ckan import model
 from ckan.tests import factories, helpers
 from sqlalchemy import text
 
-from conftest import as_user, create_entry, make_department, make_user
+from conftest import create_entry, make_department, make_user
 from ckanext.govshare import audit, registration
 from ckanext.govshare.model import AuditEvent
 

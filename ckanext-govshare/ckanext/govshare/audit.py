@@ -301,14 +301,23 @@ def _reset_requested(user_name: str, user: Any = None, **_: Any) -> None:
                {"name": user_name})
 
 
+def _inner_api_call(action: str) -> bool:
+    """An action called by the action the API request asked for."""
+    if not flask.has_request_context() or flask.request.endpoint != "api.action":
+        return False
+    return (flask.request.view_args or {}).get("logic_function") != action
+
+
 def _action_done(action: str, context: Any = None, data_dict: Any = None, **_: Any) -> None:
     """A sysadmin's action that may write (not side-effect free): which action, on what,
     with which input fields (their names, never their values)."""
     name = (context or {}).get("user")
-    if not name or not authz.is_sysadmin(name) or name == tk.config.get("ckan.site_id"):
+    if not name or getattr(tk.get_action(action), "side_effect_free", False):
         return
-    if getattr(tk.get_action(action), "side_effect_free", False):
-        return
+    if _inner_api_call(action):
+        return  # the action it serves is recorded if it succeeds; it may yet be rolled back
+    if name == tk.config.get("ckan.site_id") or not authz.is_sysadmin(name):
+        return  # the site user is the platform itself (commands, jobs), not a person
     data = data_dict if isinstance(data_dict, dict) else {}
     target = data.get("id") or data.get("name")
     record_now(SYSADMIN_ACTION, "action", action, {

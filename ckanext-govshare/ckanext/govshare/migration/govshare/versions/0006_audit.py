@@ -7,8 +7,10 @@
   for rows older than the floor of 180 days (等级保护: logs kept at least six months), so
   that no code path, whatever it sets, removes a recent row. INSERT and COPY are untouched:
   a plain pg_restore into an empty database works.
-- The database role that owns the table can still drop the trigger: in production the
-  portal's role should not own it (see the README's audit section).
+- The purge runs as the function's owner (SECURITY DEFINER, its search_path fixed): where
+  the table belongs to another role than the portal's (the README's audit section), the
+  portal's role needs only INSERT, SELECT and EXECUTE. The role that owns the table can
+  always drop the trigger.
 
 Revision ID: 0006_audit
 Revises: 0005_outbox
@@ -41,7 +43,7 @@ END $$;
 
 _PURGE = f"""
 CREATE OR REPLACE FUNCTION govshare_audit_purge(keep_days integer) RETURNS bigint
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
     removed bigint;
 BEGIN
