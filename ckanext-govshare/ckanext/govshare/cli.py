@@ -89,6 +89,20 @@ def outbox_sweep(limit: int) -> None:
         raise click.exceptions.Exit(1)
 
 
+@govshare.command("audit-sweep")
+def audit_sweep() -> None:
+    """Daily: record the grants that expired, and delete audit records older than
+    govshare.audit.retention_days (the only deletion the database allows)."""
+    from ckan import model
+
+    from ckanext.govshare import audit
+
+    expired = audit.record_expired_grants()
+    removed = audit.purge()
+    model.Session.commit()
+    click.echo(f"audit: {expired} expired grant(s) recorded, {removed} old record(s) purged")
+
+
 def _echo_sweep(result: dict[str, int]) -> None:
     click.echo(f"outbox: sent {result['sent']}, failed {result['failed']} (retried later)")
 

@@ -7,7 +7,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from ckanext.govshare import access, codes, search, themes, views, workdays
+from ckanext.govshare import access, audit, codes, search, signin, themes, views, workdays
 from ckanext.govshare.logic import action
 
 
@@ -34,7 +34,10 @@ class GovsharePlugin(DefaultTranslation, p.SingletonPlugin):
     # IConfigurable (after every plugin's update_config: scheming has read the schemas)
     def configure(self, config: Any) -> None:
         workdays.check_config(config)
+        audit.check_config(config)
         codes.check()
+        audit.connect()
+        signin.connect()
 
     # IFacets
     def dataset_facets(self, facets_dict: dict[str, Any], package_type: str):

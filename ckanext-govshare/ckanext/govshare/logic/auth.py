@@ -21,6 +21,7 @@ __all__ = [
     "govshare_case_create", "govshare_case_resolve", "govshare_case_list",
     "govshare_usage_list", "govshare_remind_and_escalate", "govshare_notification_list",
     "govshare_registration_confirm", "govshare_calendar_show", "govshare_calendar_update",
+    "govshare_audit_list",
 ]
 
 
@@ -249,3 +250,8 @@ def govshare_notification_list(context: Context, data_dict: DataDict) -> AuthRes
 def govshare_registration_confirm(context: Context, data_dict: DataDict) -> AuthResult:
     """The emailed link is the proof: whoever holds it confirms the address."""
     return {"success": True}
+
+
+def govshare_audit_list(context: Context, data_dict: DataDict) -> AuthResult:
+    """The security audit log is the data authority's (and sysadmins')."""
+    return _authority(context)

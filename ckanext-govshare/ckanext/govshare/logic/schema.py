@@ -193,6 +193,20 @@ def notification_list(ignore_missing: Validator, govshare_count: Validator) -> S
     return {"limit": [ignore_missing, govshare_count(PAGE)]}
 
 
+@validator_args
+def audit_list(ignore_missing: Validator, govshare_ignore_blank: Validator,
+               govshare_text: Validator, govshare_count: Validator,
+               govshare_date: Validator) -> Schema:
+    """actor: a user's name or id; event: an event name (audit.py); since: an ISO date or time."""
+    return {
+        "actor": [govshare_ignore_blank, govshare_text(ID_MAX)],
+        "event": [govshare_ignore_blank, govshare_text(ID_MAX)],
+        "since": [govshare_ignore_blank, govshare_date],
+        "limit": [ignore_missing, govshare_count(PAGE)],
+        "offset": [ignore_missing, govshare_count(OFFSET)],
+    }
+
+
 def no_input() -> Schema:
     """Actions that take nothing."""
     return {}
@@ -222,4 +236,5 @@ ACTIONS: dict[str, Callable[[], Schema]] = {
     "govshare_calendar_update": calendar_update,
     "govshare_notification_list": notification_list,
     "govshare_registration_confirm": registration_confirm,
+    "govshare_audit_list": audit_list,
 }

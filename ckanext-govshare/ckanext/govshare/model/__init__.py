@@ -231,3 +231,6 @@ __all__ += ["CalendarYear", "CalendarDay"]
 from ckanext.govshare.model.outbox import OutboxMail  # noqa: E402
 
 __all__ += ["OutboxMail"]
+from ckanext.govshare.model.audit import AuditEvent  # noqa: E402
+
+__all__ += ["AuditEvent"]

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ckanext.govshare.logic.action import calendar, cases, grants, reads, requests, users
+from ckanext.govshare.logic.action import audit, calendar, cases, grants, reads, requests, users
 
-_MODULES = (reads, grants, requests, cases, users, calendar)
+_MODULES = (reads, grants, requests, cases, users, calendar, audit)
 
 
 def get_actions() -> dict[str, Callable[..., Any]]:
