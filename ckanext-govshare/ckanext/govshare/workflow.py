@@ -74,7 +74,8 @@ def authority_users() -> list[model.User]:
 def remind_and_escalate(today: Optional[datetime.date] = None) -> dict[str, int]:
     """The daily job: remind providers near the deadline (one message per decider,
     listing their requests); send overdue requests to the data authority's queue, and
-    tell the authority once a day, in one digest, what waits in that queue.
+    tell the authority once a day, in one digest, what waits in that queue; send overdue
+    error reports (纠错) to the authority too.
 
     Set-based, so that its cost does not grow with a statement per request: one UPDATE ...
     RETURNING marks the requests of each kind (a request decided meanwhile is left alone),
@@ -102,6 +103,8 @@ def remind_and_escalate(today: Optional[datetime.date] = None) -> dict[str, int]
         model.Session.execute(insert(Audit), audits)
     _remind(due)
     _digest(today, {request_id for request_id, in overdue})
+    from ckanext.govshare import error_reports  # it builds on this module
+    error_reports.escalate(today)
     calendar.warn_authority(today)
     return {"reminded": len(due), "escalated": len(overdue)}
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint
 
 from ckanext.govshare import guards
-from ckanext.govshare.views import calendar, registration, requests, usage
+from ckanext.govshare.views import calendar, error_reports, registration, requests, usage
 from ckanext.govshare.views.base import govshare
 
-AREAS = (requests, usage, registration, calendar)  # each adds its routes to the blueprint
+AREAS = (requests, usage, registration, calendar, error_reports)  # each adds its routes to the blueprint
 
 
 def get_blueprints() -> list[Blueprint]:
