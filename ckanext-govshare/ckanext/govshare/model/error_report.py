@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime
-import uuid
 from typing import Any, Optional
 
 import ckan.plugins.toolkit as tk
@@ -10,18 +9,11 @@ from sqlalchemy import Boolean, CheckConstraint, Column, Date, DateTime, Foreign
 from sqlalchemy.orm import Mapped
 
 from ckanext.govshare import workdays
+from ckanext.govshare.model import _iso, _uuid  # imported at the end of model/__init__
 
 __all__ = ["ErrorReport", "OPEN", "CORRECTED", "NOT_ERROR"]
 
 OPEN, CORRECTED, NOT_ERROR = "open", "corrected", "not_error"
-
-
-def _uuid() -> str:
-    return str(uuid.uuid4())
-
-
-def _iso(value: datetime.date | datetime.datetime | None) -> Optional[str]:
-    return value.isoformat() if value else None
 
 
 class ErrorReport(tk.BaseModel):
