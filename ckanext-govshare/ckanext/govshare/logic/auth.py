@@ -7,8 +7,8 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 from ckan.types import AuthFunction, AuthResult, Context, DataDict
 
-from ckanext.govshare import access, inputs, requests
-from ckanext.govshare.model import Grant, Request
+from ckanext.govshare import access, error_reports, inputs, requests
+from ckanext.govshare.model import ErrorReport, Grant, Request
 
 __all__ = [
     "package_show", "resource_view_show", "datastore_search", "datastore_info",
@@ -22,6 +22,8 @@ __all__ = [
     "govshare_usage_list", "govshare_remind_and_escalate", "govshare_notification_list",
     "govshare_registration_confirm", "govshare_calendar_show", "govshare_calendar_update",
     "govshare_audit_list",
+    "govshare_error_report_create", "govshare_error_report_resolve",
+    "govshare_error_report_list", "govshare_error_report_show",
 ]
 
 
@@ -255,3 +257,35 @@ def govshare_registration_confirm(context: Context, data_dict: DataDict) -> Auth
 def govshare_audit_list(context: Context, data_dict: DataDict) -> AuthResult:
     """The security audit log is the data authority's (and sysadmins')."""
     return _authority(context)
+# ------------------------------------------------------------------ error reports
+
+def govshare_error_report_create(context: Context, data_dict: DataDict) -> AuthResult:
+    """Any signed-in user; the schema reports an entry they may not see as missing."""
+    if access.context_user(context) is None:
+        return _refused(tk._("Please log in to report an error."))
+    return {"success": True}
+
+
+def _error_report(data_dict: DataDict) -> ErrorReport:
+    report = model.Session.get(ErrorReport, inputs.text_or_empty(data_dict, "id"))
+    if report is None:
+        raise tk.ObjectNotFound(tk._("Error report not found"))
+    return report
+
+
+def govshare_error_report_resolve(context: Context, data_dict: DataDict) -> AuthResult:
+    if error_reports.may_resolve(access.context_user(context), _error_report(data_dict)):
+        return {"success": True}
+    return _refused(tk._("Only the provider department's administrators and editors answer "
+                         "this error report."))
+
+
+def govshare_error_report_list(context: Context, data_dict: DataDict) -> AuthResult:
+    """Any logged-in user; the action lists only what concerns them."""
+    return _logged_in(context)
+
+
+def govshare_error_report_show(context: Context, data_dict: DataDict) -> AuthResult:
+    if error_reports.may_see(access.context_user(context), _error_report(data_dict)):
+        return {"success": True}
+    return _refused(tk._("This error report concerns another department."))

@@ -207,6 +207,44 @@ def audit_list(ignore_missing: Validator, govshare_ignore_blank: Validator,
     }
 
 
+@validator_args
+def error_report_create(not_missing: Validator, not_empty: Validator,
+                        govshare_ignore_blank: Validator, govshare_text: Validator,
+                        govshare_long_text: Validator,
+                        package_id_or_name_exists: Validator) -> Schema:
+    return {
+        "package_id": [not_empty, govshare_text(ID_MAX), package_id_or_name_exists],
+        "resource_id": [govshare_ignore_blank, govshare_text(ID_MAX)],
+        "description": [not_missing, govshare_long_text(LONG), not_empty],
+        "location": [not_missing, govshare_text(SHORT), not_empty],
+        "evidence": [govshare_ignore_blank, govshare_long_text(LONG)],
+    }
+
+
+@validator_args
+def error_report_resolve(not_missing: Validator, not_empty: Validator,
+                         govshare_text: Validator, govshare_long_text: Validator) -> Schema:
+    return {
+        "id": [not_empty, govshare_text(ID_MAX)],
+        "outcome": [not_missing, govshare_text(ID_MAX), not_empty],
+        "explanation": [not_missing, govshare_long_text(LONG), not_empty],
+    }
+
+
+@validator_args
+def error_report_list(ignore_missing: Validator, govshare_text: Validator,
+                      govshare_bool: Validator, govshare_count: Validator) -> Schema:
+    return {
+        "package_id": [ignore_missing, govshare_text(ID_MAX)],
+        "owner_org": [ignore_missing, govshare_text(ID_MAX)],
+        "state": [ignore_missing, govshare_text(ID_MAX)],
+        "overdue": [ignore_missing, govshare_bool],
+        "mine": [ignore_missing, govshare_bool],
+        "limit": [ignore_missing, govshare_count(PAGE)],
+        "offset": [ignore_missing, govshare_count(OFFSET)],
+    }
+
+
 def no_input() -> Schema:
     """Actions that take nothing."""
     return {}
@@ -237,4 +275,8 @@ ACTIONS: dict[str, Callable[[], Schema]] = {
     "govshare_notification_list": notification_list,
     "govshare_registration_confirm": registration_confirm,
     "govshare_audit_list": audit_list,
+    "govshare_error_report_create": error_report_create,
+    "govshare_error_report_resolve": error_report_resolve,
+    "govshare_error_report_list": error_report_list,
+    "govshare_error_report_show": object_id,
 }

@@ -234,3 +234,6 @@ __all__ += ["OutboxMail"]
 from ckanext.govshare.model.audit import AuditEvent  # noqa: E402
 
 __all__ += ["AuditEvent"]
+from ckanext.govshare.model.error_report import ErrorReport  # noqa: E402
+
+__all__ += ["ErrorReport"]

@@ -6,10 +6,12 @@ from __future__ import annotations
 from flask import Blueprint
 
 from ckanext.govshare import caching, guards
-from ckanext.govshare.views import audit, calendar, health, registration, requests, usage
+from ckanext.govshare.views import (audit, calendar, error_reports, health, registration,
+                                    requests, usage)
 from ckanext.govshare.views.base import govshare
 
-AREAS = (requests, usage, registration, calendar, health, audit)  # each adds its routes to the blueprint
+# each adds its routes to the blueprint
+AREAS = (requests, usage, registration, calendar, health, audit, error_reports)
 
 
 def get_blueprints() -> list[Blueprint]:

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ckanext.govshare.logic.action import audit, calendar, cases, grants, reads, requests, users
+from ckanext.govshare.logic.action import (audit, calendar, cases, error_reports, grants,
+                                           reads, requests, users)
 
-_MODULES = (reads, grants, requests, cases, users, calendar, audit)
+_MODULES = (reads, grants, requests, cases, users, calendar, audit, error_reports)
 
 
 def get_actions() -> dict[str, Callable[..., Any]]:
