@@ -179,3 +179,21 @@ def calendar_set(year: str, holidays: str, workdays: str, note: str, path) -> No
     except tk.ValidationError as error:
         raise _refused(error)
     _echo_year(shown)
+
+
+@govshare.group("sources")
+def sources_group() -> None:
+    """One number, one source (一数一源): the index of information items."""
+
+
+@sources_group.command("rebuild")
+def sources_rebuild() -> None:
+    """Rebuild the index of information items from every entry (after the migration, or
+    entries written without the actions). One transaction."""
+    from ckan import model
+
+    from ckanext.govshare import sources
+
+    count = sources.rebuild()
+    model.repo.commit()
+    click.echo(f"information items indexed: {count}")

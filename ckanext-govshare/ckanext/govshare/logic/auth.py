@@ -21,6 +21,9 @@ __all__ = [
     "govshare_case_create", "govshare_case_resolve", "govshare_case_list",
     "govshare_usage_list", "govshare_remind_and_escalate", "govshare_notification_list",
     "govshare_registration_confirm", "govshare_calendar_show", "govshare_calendar_update",
+    "govshare_info_item_sources", "govshare_source_designate", "govshare_info_item_synonym_create",
+    "govshare_info_item_synonym_delete", "govshare_info_item_synonym_list",
+    "govshare_info_item_duplicates",
 ]
 
 
@@ -249,3 +252,35 @@ def govshare_notification_list(context: Context, data_dict: DataDict) -> AuthRes
 def govshare_registration_confirm(context: Context, data_dict: DataDict) -> AuthResult:
     """The emailed link is the proof: whoever holds it confirms the address."""
     return {"success": True}
+
+
+# ------------------------------------------------------------------ one number, one source
+
+def govshare_info_item_sources(context: Context, data_dict: DataDict) -> AuthResult:
+    """Anyone logged in asks who provides an item; the action lists only the entries they
+    may see."""
+    return _logged_in(context)
+
+
+def govshare_source_designate(context: Context, data_dict: DataDict) -> AuthResult:
+    """The data authority designates source departments (数源部门)."""
+    return _authority(context)
+
+
+def govshare_info_item_synonym_create(context: Context, data_dict: DataDict) -> AuthResult:
+    """The data authority maintains the synonym list."""
+    return _authority(context)
+
+
+def govshare_info_item_synonym_delete(context: Context, data_dict: DataDict) -> AuthResult:
+    return _authority(context)
+
+
+def govshare_info_item_synonym_list(context: Context, data_dict: DataDict) -> AuthResult:
+    """The synonym list is no secret: everyone logged in reads it."""
+    return _logged_in(context)
+
+
+def govshare_info_item_duplicates(context: Context, data_dict: DataDict) -> AuthResult:
+    """Duplicate collection across departments is the data authority's view."""
+    return _authority(context)

@@ -193,6 +193,36 @@ def notification_list(ignore_missing: Validator, govshare_count: Validator) -> S
     return {"limit": [ignore_missing, govshare_count(PAGE)]}
 
 
+# An information item's name: as long as the catalog's info_items name (schemas/dataset.yaml).
+ITEM_NAME = 100
+
+
+@validator_args
+def info_item_sources(not_empty: Validator, govshare_text: Validator,
+                      govshare_info_item_name: Validator) -> Schema:
+    return {"name": [not_empty, govshare_text(ITEM_NAME), govshare_info_item_name]}
+
+
+@validator_args
+def source_designate(not_empty: Validator, govshare_text: Validator,
+                     govshare_info_item_name: Validator) -> Schema:
+    return {"name": [not_empty, govshare_text(ITEM_NAME), govshare_info_item_name],
+            "owner_org": [not_empty, govshare_text(ID_MAX)]}
+
+
+@validator_args
+def info_item_synonym_create(not_empty: Validator, govshare_text: Validator,
+                             govshare_info_item_name: Validator) -> Schema:
+    return {"name": [not_empty, govshare_text(ITEM_NAME), govshare_info_item_name],
+            "synonym": [not_empty, govshare_text(ITEM_NAME), govshare_info_item_name]}
+
+
+@validator_args
+def info_item_synonym_delete(not_empty: Validator, govshare_text: Validator,
+                             govshare_info_item_name: Validator) -> Schema:
+    return {"synonym": [not_empty, govshare_text(ITEM_NAME), govshare_info_item_name]}
+
+
 def no_input() -> Schema:
     """Actions that take nothing."""
     return {}
@@ -222,4 +252,10 @@ ACTIONS: dict[str, Callable[[], Schema]] = {
     "govshare_calendar_update": calendar_update,
     "govshare_notification_list": notification_list,
     "govshare_registration_confirm": registration_confirm,
+    "govshare_info_item_sources": info_item_sources,
+    "govshare_source_designate": source_designate,
+    "govshare_info_item_synonym_create": info_item_synonym_create,
+    "govshare_info_item_synonym_delete": info_item_synonym_delete,
+    "govshare_info_item_synonym_list": no_input,
+    "govshare_info_item_duplicates": no_input,
 }

@@ -231,3 +231,6 @@ __all__ += ["CalendarYear", "CalendarDay"]
 from ckanext.govshare.model.outbox import OutboxMail  # noqa: E402
 
 __all__ += ["OutboxMail"]
+from ckanext.govshare.model.sources import InfoItem, InfoItemSource, InfoItemSynonym  # noqa: E402
+
+__all__ += ["InfoItem", "InfoItemSynonym", "InfoItemSource"]
