@@ -60,7 +60,7 @@ class GovsharePlugin(DefaultTranslation, p.SingletonPlugin):
         sources.index_entry(pkg_dict["id"])
 
     def after_dataset_delete(self, context: Any, data_dict: dict[str, Any]) -> None:
-        sources.index_entry(data_dict["id"])
+        sources.unindex_entry(data_dict["id"])  # called before the state changes
 
     # IPermissionLabels
     def get_dataset_labels(self, dataset_obj: Any) -> list[str]:

@@ -69,17 +69,24 @@ def _items_of(package: model.Package) -> list[str]:
 
 def index_entry(package_id: str) -> None:
     """Bring the index rows of the entry (by id or name) in line with its items, in the
-    caller's transaction: none once it is deleted."""
+    caller's transaction."""
     package = model.Package.get(package_id)
     if package is None:
         return
-    model.Session.query(InfoItem).filter(InfoItem.package_id == package.id).delete(
-        synchronize_session=False)
+    unindex_entry(package.id)
     if package.state == "deleted":
         return
     for position, name in enumerate(_items_of(package)):
         model.Session.add(InfoItem(package_id=package.id, position=position, name=name,
                                    normalised=normalise(name)))
+
+
+def unindex_entry(package_id: str) -> None:
+    """The entry (by id or name) leaves the index: it is being deleted."""
+    package = model.Package.get(package_id)
+    if package is not None:
+        model.Session.query(InfoItem).filter(InfoItem.package_id == package.id).delete(
+            synchronize_session=False)
 
 
 def rebuild() -> int:

@@ -230,7 +230,7 @@ def govshare_info_item_name(value: Any, context: Context) -> Any:
     ``govshare_text``): not only spaces and punctuation."""
     from ckanext.govshare import sources
 
-    if isinstance(value, str) and value and not sources.normalise(value):
+    if isinstance(value, str) and not sources.normalise(value):
         raise tk.Invalid(_("An item name needs letters or digits"))
     return value
 
