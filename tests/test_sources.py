@@ -276,6 +276,10 @@ def test_duplicates_page_and_designate_form(app, world):
     refused = app.post("/govshare/sources/designate", headers=headers(world["authority"]),
                        data={"name": "身份证号", "owner_org": "nobody"}, status=400)
     assert "没有这个部门" in refused.get_data(as_text=True)
+    looked_up = lxml.html.fromstring(app.get("/govshare/sources?name=身份证号码",
+                                             headers=headers(world["authority"])).get_data(as_text=True))
+    found = " ".join(by_class(looked_up, "govshare-looked-up")[0].text_content().split())
+    assert "数源部门: 市公安局" in found and "常住人口信息" in found and "低保对象名册" in found
 
 
 def test_duplicates_page_is_the_authoritys(app, world):

@@ -39,9 +39,17 @@ def normalise(name: str) -> str:
 
 def key_of(name: str) -> str:
     """The item ``name`` means: its normalised form, through the synonym table."""
-    normalised = normalise(name)
-    synonym = model.Session.get(InfoItemSynonym, normalised)
-    return synonym.canonical if synonym is not None else normalised
+    return keys_of([name]).get(name, "")
+
+
+def keys_of(names: Iterable[str]) -> dict[str, str]:
+    """``key_of`` of each name (one query); names that normalise to nothing are left out."""
+    normalised = {name: normalise(name) for name in names if normalise(name)}
+    if not normalised:
+        return {}
+    canonical = dict(model.Session.query(InfoItemSynonym.variant, InfoItemSynonym.canonical)
+                     .filter(InfoItemSynonym.variant.in_(set(normalised.values()))))
+    return {name: canonical.get(n, n) for name, n in normalised.items()}
 
 
 def _key() -> Any:
@@ -121,7 +129,7 @@ def providers(names: Iterable[str], user: Optional[model.User], unrestricted: bo
     The source department is the authority's public designation; entries and departments
     come only from entries the user may see (a department does not learn of the others).
     """
-    keys = {name: key_of(name) for name in names if normalise(name)}
+    keys = keys_of(names)
     if not keys:
         return {}
     visible = true() if unrestricted else access.visible_clause(user)
