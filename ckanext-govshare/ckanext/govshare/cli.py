@@ -255,3 +255,21 @@ def reindex(batch_size: int, workers: int) -> None:
         raise click.ClickException(str(error))
     click.echo(f"indexed {counted['indexed']} entries, removed {counted['removed']} "
                f"in {counted['seconds']:.1f} s")
+
+
+@govshare.group("sources")
+def sources_group() -> None:
+    """One number, one source (一数一源): the index of information items."""
+
+
+@sources_group.command("rebuild")
+def sources_rebuild() -> None:
+    """Rebuild the index of information items from every entry (after the migration, or
+    entries written without the actions). One transaction."""
+    from ckan import model
+
+    from ckanext.govshare import sources
+
+    count = sources.rebuild()
+    model.repo.commit()
+    click.echo(f"information items indexed: {count}")

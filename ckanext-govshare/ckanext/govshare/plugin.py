@@ -7,7 +7,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from ckanext.govshare import access, audit, codes, search, signin, themes, views, workdays
+from ckanext.govshare import access, audit, codes, search, signin, sources, themes, views, workdays
 from ckanext.govshare.logic import action
 
 
@@ -56,9 +56,14 @@ class GovsharePlugin(DefaultTranslation, p.SingletonPlugin):
 
     def after_dataset_create(self, context: Any, pkg_dict: dict[str, Any]) -> None:
         themes.sync_groups(context, pkg_dict)
+        sources.index_entry(pkg_dict["id"])
 
     def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
         themes.sync_groups(context, pkg_dict)
+        sources.index_entry(pkg_dict["id"])
+
+    def after_dataset_delete(self, context: Any, data_dict: dict[str, Any]) -> None:
+        sources.unindex_entry(data_dict["id"])  # called before the state changes
 
     # IPermissionLabels
     def get_dataset_labels(self, dataset_obj: Any) -> list[str]:

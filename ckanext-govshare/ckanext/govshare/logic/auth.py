@@ -24,6 +24,9 @@ __all__ = [
     "govshare_audit_list",
     "govshare_error_report_create", "govshare_error_report_resolve",
     "govshare_error_report_list", "govshare_error_report_show",
+    "govshare_info_item_sources", "govshare_source_designate", "govshare_info_item_synonym_create",
+    "govshare_info_item_synonym_delete", "govshare_info_item_synonym_list",
+    "govshare_info_item_duplicates",
 ]
 
 
@@ -257,6 +260,8 @@ def govshare_registration_confirm(context: Context, data_dict: DataDict) -> Auth
 def govshare_audit_list(context: Context, data_dict: DataDict) -> AuthResult:
     """The security audit log is the data authority's (and sysadmins')."""
     return _authority(context)
+
+
 # ------------------------------------------------------------------ error reports
 
 def govshare_error_report_create(context: Context, data_dict: DataDict) -> AuthResult:
@@ -289,3 +294,35 @@ def govshare_error_report_show(context: Context, data_dict: DataDict) -> AuthRes
     if error_reports.may_see(access.context_user(context), _error_report(data_dict)):
         return {"success": True}
     return _refused(tk._("This error report concerns another department."))
+
+
+# ------------------------------------------------------------------ one number, one source
+
+def govshare_info_item_sources(context: Context, data_dict: DataDict) -> AuthResult:
+    """Anyone logged in asks who provides an item; the action lists only the entries they
+    may see."""
+    return _logged_in(context)
+
+
+def govshare_source_designate(context: Context, data_dict: DataDict) -> AuthResult:
+    """The data authority designates source departments (数源部门)."""
+    return _authority(context)
+
+
+def govshare_info_item_synonym_create(context: Context, data_dict: DataDict) -> AuthResult:
+    """The data authority maintains the synonym list."""
+    return _authority(context)
+
+
+def govshare_info_item_synonym_delete(context: Context, data_dict: DataDict) -> AuthResult:
+    return _authority(context)
+
+
+def govshare_info_item_synonym_list(context: Context, data_dict: DataDict) -> AuthResult:
+    """The synonym list is no secret: everyone logged in reads it."""
+    return _logged_in(context)
+
+
+def govshare_info_item_duplicates(context: Context, data_dict: DataDict) -> AuthResult:
+    """Duplicate collection across departments is the data authority's view."""
+    return _authority(context)

@@ -245,6 +245,36 @@ def error_report_list(ignore_missing: Validator, govshare_text: Validator,
     }
 
 
+# An information item's name: as long as the catalog's info_items name (schemas/dataset.yaml).
+ITEM_NAME = 100
+
+
+@validator_args
+def info_item_sources(not_empty: Validator, govshare_text: Validator,
+                      govshare_info_item_name: Validator) -> Schema:
+    return {"name": [not_empty, govshare_text(ITEM_NAME), govshare_info_item_name]}
+
+
+@validator_args
+def source_designate(not_empty: Validator, govshare_text: Validator,
+                     govshare_info_item_name: Validator) -> Schema:
+    return {"name": [not_empty, govshare_text(ITEM_NAME), govshare_info_item_name],
+            "owner_org": [not_empty, govshare_text(ID_MAX)]}
+
+
+@validator_args
+def info_item_synonym_create(not_empty: Validator, govshare_text: Validator,
+                             govshare_info_item_name: Validator) -> Schema:
+    return {"name": [not_empty, govshare_text(ITEM_NAME), govshare_info_item_name],
+            "synonym": [not_empty, govshare_text(ITEM_NAME), govshare_info_item_name]}
+
+
+@validator_args
+def info_item_synonym_delete(not_empty: Validator, govshare_text: Validator,
+                             govshare_info_item_name: Validator) -> Schema:
+    return {"synonym": [not_empty, govshare_text(ITEM_NAME), govshare_info_item_name]}
+
+
 def no_input() -> Schema:
     """Actions that take nothing."""
     return {}
@@ -279,4 +309,10 @@ ACTIONS: dict[str, Callable[[], Schema]] = {
     "govshare_error_report_resolve": error_report_resolve,
     "govshare_error_report_list": error_report_list,
     "govshare_error_report_show": object_id,
+    "govshare_info_item_sources": info_item_sources,
+    "govshare_source_designate": source_designate,
+    "govshare_info_item_synonym_create": info_item_synonym_create,
+    "govshare_info_item_synonym_delete": info_item_synonym_delete,
+    "govshare_info_item_synonym_list": no_input,
+    "govshare_info_item_duplicates": no_input,
 }

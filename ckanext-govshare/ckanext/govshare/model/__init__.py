@@ -237,3 +237,6 @@ __all__ += ["AuditEvent"]
 from ckanext.govshare.model.error_report import ErrorReport  # noqa: E402
 
 __all__ += ["ErrorReport"]
+from ckanext.govshare.model.sources import InfoItem, InfoItemSource, InfoItemSynonym  # noqa: E402
+
+__all__ += ["InfoItem", "InfoItemSynonym", "InfoItemSource"]

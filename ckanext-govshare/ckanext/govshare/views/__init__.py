@@ -7,11 +7,11 @@ from flask import Blueprint
 
 from ckanext.govshare import caching, guards
 from ckanext.govshare.views import (audit, calendar, error_reports, health, registration,
-                                    requests, usage)
+                                    requests, sources, usage)
 from ckanext.govshare.views.base import govshare
 
 # each adds its routes to the blueprint
-AREAS = (requests, usage, registration, calendar, health, audit, error_reports)
+AREAS = (requests, usage, registration, calendar, health, audit, error_reports, sources)
 
 
 def get_blueprints() -> list[Blueprint]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ckanext.govshare.logic.action import (audit, calendar, cases, error_reports, grants,
-                                           reads, requests, users)
+                                           reads, requests, sources, users)
 
-_MODULES = (reads, grants, requests, cases, users, calendar, audit, error_reports)
+_MODULES = (reads, grants, requests, cases, users, calendar, audit, error_reports, sources)
 
 
 def get_actions() -> dict[str, Callable[..., Any]]:
