@@ -7,7 +7,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from ckanext.govshare import access, codes, search, themes, views, workdays
+from ckanext.govshare import access, codes, search, themes, timeliness, views, workdays
 from ckanext.govshare.logic import action
 
 
@@ -53,9 +53,15 @@ class GovsharePlugin(DefaultTranslation, p.SingletonPlugin):
 
     def after_dataset_create(self, context: Any, pkg_dict: dict[str, Any]) -> None:
         themes.sync_groups(context, pkg_dict)
+        timeliness.record_resources(pkg_dict["id"])
 
     def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
         themes.sync_groups(context, pkg_dict)
+        timeliness.record_resources(pkg_dict["id"])
+
+    def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        if not (context.get("for_edit") or context.get("for_update")):
+            pkg_dict.update(timeliness.fields(pkg_dict["id"]))
 
     # IPermissionLabels
     def get_dataset_labels(self, dataset_obj: Any) -> list[str]:

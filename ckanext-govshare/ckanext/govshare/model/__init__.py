@@ -231,3 +231,6 @@ __all__ += ["CalendarYear", "CalendarDay"]
 from ckanext.govshare.model.outbox import OutboxMail  # noqa: E402
 
 __all__ += ["OutboxMail"]
+from ckanext.govshare.model.timeliness import DataUpdate, TimelinessNotice  # noqa: E402
+
+__all__ += ["DataUpdate", "TimelinessNotice"]

@@ -6,10 +6,11 @@ from __future__ import annotations
 from flask import Blueprint
 
 from ckanext.govshare import caching, guards
-from ckanext.govshare.views import calendar, health, registration, requests, usage
+from ckanext.govshare.views import (calendar, health, registration, requests, timeliness,
+                                     usage)
 from ckanext.govshare.views.base import govshare
 
-AREAS = (requests, usage, registration, calendar, health)  # each adds its routes to the blueprint
+AREAS = (requests, usage, registration, calendar, health, timeliness)  # each adds its routes to the blueprint
 
 
 def get_blueprints() -> list[Blueprint]:

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ckanext.govshare.logic.action import calendar, cases, grants, reads, requests, users
+from ckanext.govshare.logic.action import (calendar, cases, grants, reads, requests, timeliness,
+                                       users)
 
-_MODULES = (reads, grants, requests, cases, users, calendar)
+_MODULES = (reads, grants, requests, cases, users, calendar, timeliness)
 
 
 def get_actions() -> dict[str, Callable[..., Any]]:
