@@ -366,3 +366,13 @@ def test_no_sanction_no_notice(city):
         listed = call(city["requester_admin"], "govshare_timeliness_list", owner_org="requester-dept")
     assert listed["count"] == 1 and listed["results"][0]["update_overdue"] is True
     assert listed["notice"] is None
+
+
+@pytest.mark.ckan_config("govshare.timeliness.sanction", "warn")
+def test_the_request_pages_tell_the_department_why(city, app):
+    wanted = conditional(city)
+    stale(city, org="requester", title="低保台账")
+    for url in ("/govshare/requests", f"/dataset/{wanted['name']}/request"):
+        page = app.get(url, headers=headers(city["requester_admin"])).body
+        assert "低保台账" in page and "请及时更新其数据" in page
+    assert "低保台账" not in app.get("/govshare/requests", headers=headers(city["provider_admin"])).body
