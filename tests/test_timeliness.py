@@ -376,3 +376,17 @@ def test_the_request_pages_tell_the_department_why(city, app):
         page = app.get(url, headers=headers(city["requester_admin"])).body
         assert "低保台账" in page and "请及时更新其数据" in page
     assert "低保台账" not in app.get("/govshare/requests", headers=headers(city["provider_admin"])).body
+
+
+def test_the_daily_command_runs_the_timeliness_check(city, smtp_server):
+    from click.testing import CliRunner
+
+    from ckanext.govshare import cli
+
+    entry_at(city, "2026-01-10 04:00:00")
+    with freeze_time("2026-02-20 04:00:00"):
+        output = CliRunner().invoke(cli.govshare, ["escalate"], catch_exceptions=False).output
+        assert "timeliness: reminded 0, overdue 1, reindexed 1" in output
+        assert overdue_facet() == {"true": 1}
+    assert sorted(r for rcpts, _ in smtp_server.received for r in rcpts) == [
+        "admin@provider.test", "editor@provider.test"]

@@ -37,21 +37,21 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import String, case, cast, func
 from sqlalchemy.dialects.postgresql import insert
 
-from ckanext.govshare import notify, workdays
+from ckanext.govshare import codes, notify, workdays
 from ckanext.govshare.model import DataUpdate, TimelinessNotice
 
-REALTIME, DAILY, IRREGULAR = "realtime", "daily", "irregular"
+# The period of each update_frequency; codes.IRREGULAR has none.
 PERIODS = {
-    REALTIME: relativedelta(days=1),
-    DAILY: relativedelta(days=1),
-    "weekly": relativedelta(days=7),
-    "monthly": relativedelta(months=1),
-    "quarterly": relativedelta(months=3),
-    "semiannual": relativedelta(months=6),
-    "annual": relativedelta(years=1),
+    codes.REALTIME: relativedelta(days=1),
+    codes.DAILY: relativedelta(days=1),
+    codes.WEEKLY: relativedelta(days=7),
+    codes.MONTHLY: relativedelta(months=1),
+    codes.QUARTERLY: relativedelta(months=3),
+    codes.SEMIANNUAL: relativedelta(months=6),
+    codes.ANNUAL: relativedelta(years=1),
 }
-NOT_REMINDED = (REALTIME, DAILY)
-NONE, WARN, SUSPEND_REQUESTS = "none", "warn", "suspend_requests"
+NOT_REMINDED = (codes.REALTIME, codes.DAILY)
+NONE, SUSPEND_REQUESTS = "none", "suspend_requests"  # of govshare.timeliness.sanction
 UPLOAD_OR_URL, DATASTORE, DECLARED = "resource", "datastore", "declared"
 REMIND, OVERDUE = "remind", "overdue"
 PROVIDER_CAPACITIES = ("admin", "editor")
