@@ -48,12 +48,16 @@ def apply_site_role() -> None:
 
 
 def run_deadlines() -> dict[str, int]:
-    """The deadline job as the site user (an RQ job, or the command below)."""
+    """The deadline job as the site user (an RQ job, or the command below): the requests'
+    deadlines, then the catalog's update timeliness."""
     import ckan.plugins.toolkit as tk
 
     site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
-    return tk.get_action("govshare_remind_and_escalate")(
+    result = tk.get_action("govshare_remind_and_escalate")(
         {"user": site_user["name"], "ignore_auth": True}, {})
+    timely = tk.get_action("govshare_timeliness_check")(
+        {"user": site_user["name"], "ignore_auth": True}, {})
+    return {**result, **{f"timeliness_{key}": value for key, value in timely.items()}}
 
 
 @govshare.command("escalate")
@@ -72,6 +76,9 @@ def escalate(enqueue: bool) -> None:
         return
     result = run_deadlines()
     click.echo(f"reminded {result['reminded']}, escalated {result['escalated']}")
+    click.echo(f"timeliness: reminded {result['timeliness_reminded']}, overdue "
+               f"{result['timeliness_overdue_notified']}, reindexed "
+               f"{result['timeliness_reindexed']}")
     _echo_sweep(outbox.sweep())
 
 

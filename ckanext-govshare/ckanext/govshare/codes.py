@@ -26,12 +26,18 @@ CLASS_DIGIT = {BASE: "1", THEME: "2", DEPARTMENT: "3"}
 SPREADSHEET, DATABASE = "spreadsheet", "database"
 STRUCTURED_FORMATS = (SPREADSHEET, DATABASE)
 
+# update_frequency (更新周期): how often an entry's data is due again (timeliness).
+REALTIME, DAILY, WEEKLY, MONTHLY = "realtime", "daily", "weekly", "monthly"
+QUARTERLY, SEMIANNUAL, ANNUAL, IRREGULAR = "quarterly", "semiannual", "annual", "irregular"
+
 # Each field with the codes named above.
 USED = {
     "share_type": SHARE_STRICTNESS,
     "open_type": (GENERAL, AUTHORIZED, CLOSED),
     "resource_class": tuple(CLASS_DIGIT),
     "format_class": STRUCTURED_FORMATS,
+    "update_frequency": (REALTIME, DAILY, WEEKLY, MONTHLY, QUARTERLY, SEMIANNUAL, ANNUAL,
+                         IRREGULAR),
 }
 
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from ckanext.govshare import access, pages, registration, schema, sources, workflow
+from ckanext.govshare import access, pages, registration, schema, sources, timeliness, workflow
 
 __all__ = ["govshare_how_to_get_access", "govshare_request_kind", "govshare_state_label",
            "govshare_working_days_left", "govshare_calendar_warning", "govshare_choice_label", "govshare_unread_count",
-           "govshare_pending_request", "govshare_applicant_types", "govshare_item_sources"]
+           "govshare_pending_request", "govshare_applicant_types", "govshare_item_sources",
+           "govshare_timeliness_notices"]
 
 
 def govshare_how_to_get_access(package: dict[str, Any]) -> str:
@@ -61,3 +62,10 @@ def govshare_item_sources(package: dict[str, Any]) -> list[dict[str, Any]]:
     source department is another department: the compiler's 一数一源 notice."""
     viewer = pages.current_user()
     return sources.entry_notices(package, viewer, access.is_sysadmin(viewer))
+
+
+def govshare_timeliness_notices() -> list[str]:
+    """What the current user's departments are told about their overdue entries and the
+    consequence (govshare.timeliness.sanction), shown on the request pages."""
+    departments = access.department_ids(pages.current_user())
+    return [n for n in (timeliness.notice(org_id) for org_id in sorted(departments)) if n]

@@ -27,6 +27,7 @@ __all__ = [
     "govshare_info_item_sources", "govshare_source_designate", "govshare_info_item_synonym_create",
     "govshare_info_item_synonym_delete", "govshare_info_item_synonym_list",
     "govshare_info_item_duplicates",
+    "govshare_data_update_declare", "govshare_timeliness_list", "govshare_timeliness_check",
 ]
 
 
@@ -326,3 +327,36 @@ def govshare_info_item_synonym_list(context: Context, data_dict: DataDict) -> Au
 def govshare_info_item_duplicates(context: Context, data_dict: DataDict) -> AuthResult:
     """Duplicate collection across departments is the data authority's view."""
     return _authority(context)
+
+
+# ------------------------------------------------------------------ timeliness
+
+def govshare_data_update_declare(context: Context, data_dict: DataDict) -> AuthResult:
+    """Whoever may edit the entry (its department's editors and admins) declares its data
+    updated. An entry that does not exist is left to the schema to report."""
+    wanted = data_dict.get("package_id")
+    package = model.Package.get(wanted) if isinstance(wanted, str) and wanted else None
+    if package is None:
+        return {"success": True}
+    try:
+        tk.check_access("package_update", context, {"id": package.id})
+    except tk.NotAuthorized:
+        return _refused(tk._("Only the entry's department may declare its data updated."))
+    return {"success": True}
+
+
+def govshare_timeliness_list(context: Context, data_dict: DataDict) -> AuthResult:
+    """A department's members see their own department's entries; the authority all."""
+    user = access.context_user(context)
+    if access.is_authority(user):
+        return {"success": True}
+    wanted = data_dict.get("owner_org")
+    org = model.Group.get(wanted) if isinstance(wanted, str) and wanted else None
+    if org is not None and org.id in access.department_ids(user):
+        return {"success": True}
+    return _refused(tk._("Only the department's members and the data authority may see "
+                         "its update timeliness."))
+
+
+def govshare_timeliness_check(context: Context, data_dict: DataDict) -> AuthResult:
+    return _refused(tk._("Only system administrators run the deadline job."))

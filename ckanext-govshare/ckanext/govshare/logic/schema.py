@@ -275,6 +275,20 @@ def info_item_synonym_delete(not_empty: Validator, govshare_text: Validator,
     return {"synonym": [not_empty, govshare_text(ITEM_NAME), govshare_info_item_name]}
 
 
+@validator_args
+def data_update_declare(not_empty: Validator, govshare_text: Validator, govshare_date: Validator,
+                        package_id_or_name_exists: Validator) -> Schema:
+    return {"package_id": [not_empty, govshare_text(ID_MAX), package_id_or_name_exists],
+            "date": [not_empty, govshare_date]}
+
+
+@validator_args
+def timeliness_list(ignore_missing: Validator, govshare_text: Validator,
+                    govshare_bool: Validator, group_id_or_name_exists: Validator) -> Schema:
+    return {"owner_org": [ignore_missing, govshare_text(ID_MAX), group_id_or_name_exists],
+            "overdue": [ignore_missing, govshare_bool]}
+
+
 def no_input() -> Schema:
     """Actions that take nothing."""
     return {}
@@ -315,4 +329,7 @@ ACTIONS: dict[str, Callable[[], Schema]] = {
     "govshare_info_item_synonym_delete": info_item_synonym_delete,
     "govshare_info_item_synonym_list": no_input,
     "govshare_info_item_duplicates": no_input,
+    "govshare_data_update_declare": data_update_declare,
+    "govshare_timeliness_list": timeliness_list,
+    "govshare_timeliness_check": no_input,
 }

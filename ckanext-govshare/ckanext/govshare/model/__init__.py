@@ -240,3 +240,6 @@ __all__ += ["ErrorReport"]
 from ckanext.govshare.model.sources import InfoItem, InfoItemSource, InfoItemSynonym  # noqa: E402
 
 __all__ += ["InfoItem", "InfoItemSynonym", "InfoItemSource"]
+from ckanext.govshare.model.timeliness import DataUpdate, TimelinessNotice  # noqa: E402
+
+__all__ += ["DataUpdate", "TimelinessNotice"]

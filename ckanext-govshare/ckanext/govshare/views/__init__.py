@@ -7,11 +7,12 @@ from flask import Blueprint
 
 from ckanext.govshare import caching, guards
 from ckanext.govshare.views import (audit, calendar, error_reports, health, registration,
-                                    requests, sources, usage)
+                                    requests, sources, timeliness, usage)
 from ckanext.govshare.views.base import govshare
 
 # each adds its routes to the blueprint
-AREAS = (requests, usage, registration, calendar, health, audit, error_reports, sources)
+AREAS = (requests, usage, registration, calendar, health, audit, error_reports, sources,
+         timeliness)
 
 
 def get_blueprints() -> list[Blueprint]:

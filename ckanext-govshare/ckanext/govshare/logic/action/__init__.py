@@ -4,9 +4,10 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ckanext.govshare.logic.action import (audit, calendar, cases, error_reports, grants,
-                                           reads, requests, sources, users)
+                                           reads, requests, sources, timeliness, users)
 
-_MODULES = (reads, grants, requests, cases, users, calendar, audit, error_reports, sources)
+_MODULES = (reads, grants, requests, cases, users, calendar, audit, error_reports, sources,
+            timeliness)
 
 
 def get_actions() -> dict[str, Callable[..., Any]]:
