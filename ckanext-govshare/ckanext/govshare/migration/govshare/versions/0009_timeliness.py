@@ -14,7 +14,6 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0009_timeliness"
-# lead: chain after 0008_catalog_state at merge
 down_revision = "0008_info_item_sources"
 branch_labels = None
 depends_on = None
