@@ -170,6 +170,7 @@ prepare_site() {
     ensure_admin
     log "loading demo data"
     "$CKAN" -c "$DEV_INI" govshare demo-load
+    "$CKAN" -c "$DEV_INI" govshare sources rebuild >/dev/null  # 一数一源: entries loaded before the index existed
     # Later queues (xloader, harvest) get a line each here.
     start_bg "RQ worker" "$WORKER_PID" "$STACK/ckan/worker.log" "$CKAN" -c "$DEV_INI" jobs worker || true
 }

@@ -645,7 +645,7 @@ def test_two_scheduler_processes_queue_each_job_once(tmp_path):
                 all("lock" in log.read_text() for log in logs) and (tmp_path / "calls").exists()):
             time.sleep(0.2)
         time.sleep(1)
-        assert (tmp_path / "calls").read_text().splitlines() == ["govshare escalate --enqueue"]
+        assert (tmp_path / "calls").read_text().splitlines() == ["govshare escalate --enqueue", "govshare audit-sweep"]
         roles = ["scheduler: holds the lock" in log.read_text() for log in logs]
         assert sorted(roles) == [False, True]
         assert "standing by" in logs[roles.index(False)].read_text()

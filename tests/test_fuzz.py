@@ -127,12 +127,16 @@ def _build_world() -> dict[str, Any]:
                  reason="业务协同")
     case = call(sysadmin, "govshare_case_create", package_id=not_shared["id"],
                 description="部门需要该数据")
+    error_report = {"package_id": conditional["id"], "location": "共享条件",
+                    "description": "共享条件与文件不符"}
+    reported = call(requester_admin, "govshare_error_report_create", **error_report)
     users = {"sysadmin": sysadmin, "provider_admin": provider_admin,
              "requester_admin": requester_admin}
     tokens = {kind: factories.APIToken(user=user["name"]) for kind, user in users.items()}
     _token_ids.update({t["token"]: t["id"] for t in tokens.values()})
     ids = [e["id"] for e in (conditional, authorized, not_shared, refused, pending, applied,
-                             grant, case, provider, requester, grantee, sysadmin, citizen)]
+                             grant, case, reported, provider, requester, grantee, sysadmin,
+                             citizen)]
     ids += [r["id"] for r in conditional["resources"] + authorized["resources"]]
     return {
         "provider": provider, "conditional": conditional,
@@ -158,6 +162,11 @@ def _build_world() -> dict[str, Any]:
                                      "description": "协商"},
             "govshare_case_resolve": {"id": case["id"], "outcome": "同意共享"},
             "govshare_usage_list": {"limit": 10},
+            "govshare_error_report_create": error_report,
+            "govshare_error_report_resolve": {"id": reported["id"], "outcome": "corrected",
+                                              "explanation": "已更正"},
+            "govshare_error_report_show": {"id": reported["id"]},
+            "govshare_error_report_list": {"limit": 10, "overdue": False, "mine": True},
         },
     }
 

@@ -2,7 +2,8 @@
 
 GOVSHARE_ESCALATE_AT: local times (TZ) of `ckan govshare escalate`, e.g. "07:00" or
 "07:00 13:00"; empty: never. A time already past when the scheduler starts runs at once
-(escalation is idempotent), then daily.
+(escalation is idempotent), then daily; `ckan govshare audit-sweep` (expired grants into the
+audit log, records past their retention out of it) runs with it.
 GOVSHARE_SYNC_OPEN_INTERVAL: seconds between `ckan govshare sync-open` runs, only while
 govshare.open_site.url is set; 0: never.
 Each round of the loop touches HEARTBEAT, which `healthcheck.py scheduler` reads.
@@ -123,6 +124,7 @@ def loop(lock, times: list[datetime.time], interval: int) -> None:
                 done[t] = now.date()
                 if hold(lock):
                     run_ckan("govshare", "escalate", "--enqueue")
+                    run_ckan("govshare", "audit-sweep")
         if interval and time.monotonic() >= next_sync:
             next_sync = time.monotonic() + interval
             if ckan_option("govshare.open_site.url") and hold(lock):

@@ -165,6 +165,11 @@ def can_see_entry(user: model.User | str | None, package: model.Package) -> bool
     return bool(set(dataset_labels(package)) & set(user_labels(_user(user))))
 
 
+def registered_clause() -> Any:
+    """Entries registered (备案), as SQL over ``model.Package``: what others may see."""
+    return func.coalesce(model.Package.extras["catalog_state"].astext, "") == codes.REGISTERED
+
+
 def visible_clause(user: model.User | str | None) -> Any:
     """``can_see_entry`` as SQL over ``model.Package``, label by label, for lists built
     from the database (tags, members, activities)."""
@@ -173,8 +178,7 @@ def visible_clause(user: model.User | str | None) -> Any:
         return true()
     role, departments = site_role(), department_ids(user_obj)
     active = model.Package.state == "active"
-    registered = func.coalesce(model.Package.extras["catalog_state"].astext, "") \
-        == codes.REGISTERED
+    registered = registered_clause()
     clauses = [model.Package.owner_org.in_(departments)]           # member-<org>
     if user_obj is not None:                                        # creator-<user>
         clauses.append(and_(model.Package.owner_org.is_(None),

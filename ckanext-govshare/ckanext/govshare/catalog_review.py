@@ -15,7 +15,7 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 from ckan.lib.plugins import lookup_package_plugin
 
-from ckanext.govshare import codes, workdays
+from ckanext.govshare import audit, codes, workdays
 from ckanext.govshare import schema as catalog
 from ckanext.govshare.model import CatalogStep, DutyChange
 from ckanext.govshare.model.catalog import CONFIRM, PROPOSE, RETURN, SUBMIT
@@ -99,8 +99,8 @@ def _all_or_none(user: model.User, moves: list[tuple[model.Package, str, Optiona
         errors += found
     if errors:
         raise tk.ValidationError({"ids": errors})
-    # lead: CKAN 2.12's package_update neither saves nor indexes under defer_commit, so
-    # each checked entry is written by its own package_update
+    # CKAN 2.12's package_update neither saves nor indexes under defer_commit, so each
+    # checked entry is written by its own package_update (one commit each)
     for data in targets:
         tk.get_action("package_update")(_internal(user), data)
 
@@ -110,6 +110,8 @@ def _record(user: model.User, package: model.Package, step: str, from_state: str
     row = CatalogStep(package_id=package.id, step=step, from_state=from_state,
                       to_state=to_state, actor_id=user.id, **detail)
     model.Session.add(row)
+    audit.record(audit.CATALOG_STEP.format(step=step), "package", package.id,
+                 {"from": from_state, "to": to_state}, actor=user)
     return row
 
 
@@ -128,7 +130,6 @@ def submit(user: model.User, ids: list[str], secrecy_review: dict[str, Any]) -> 
               for k, v in secrecy_review.items()}
     steps = [_record(user, p, SUBMIT, before[p.id], codes.SUBMITTED, secrecy_review=review)
              for p in packages]
-    # lead: audit.record(...) for each submitted entry
     (model.Session.query(DutyChange)
      .filter(DutyChange.owner_org == packages[0].owner_org, DutyChange.updated.is_(None))
      .update({DutyChange.updated: datetime.datetime.utcnow()}, synchronize_session=False))
@@ -161,7 +162,6 @@ def confirm(user: model.User, ids: list[str]) -> list[CatalogStep]:
     now = datetime.datetime.utcnow()
     for change in filter(None, pending.values()):
         change.settled = now
-    # lead: audit.record(...) for each confirmed entry
     return [_record(user, p, CONFIRM, before[p.id], codes.REGISTERED,
                     changes=pending[p.id].changes if pending[p.id] else None)
             for p in packages]
@@ -185,7 +185,6 @@ def return_(user: model.User, ids: list[str], reason: str) -> list[CatalogStep]:
             steps.append(_record(user, package, RETURN, codes.SUBMITTED, codes.RETURNED,
                                  reason=reason))
     _all_or_none(user, moves)
-    # lead: audit.record(...) for each returned entry
     return steps
 
 
@@ -238,7 +237,8 @@ def hold_review_changes(user: Optional[model.User], context: dict[str, Any],
     else:
         proposal.changes = {**proposal.changes, **changes}
         proposal.at = datetime.datetime.utcnow()
-    # lead: audit.record(...) for the proposed change
+        audit.record(audit.CATALOG_STEP.format(step=PROPOSE), "package", package.id,
+                     {"from": codes.REGISTERED, "to": codes.REGISTERED}, actor=user)
     return dict(data_dict, **{name: registered.get(name) for name in changed})
 
 
@@ -274,7 +274,8 @@ def record_duty_change(user: model.User, data: dict[str, Any]) -> DutyChange:
     change = DutyChange(owner_org=org.id, description=data["description"], date=day, due=due,
                         created_by=user.id)
     model.Session.add(change)
-    # lead: audit.record(...) for the duty change
+    audit.record(audit.DUTY_CHANGE_RECORDED, "organization", org.id,
+                 {"date": day.isoformat(), "due": due.isoformat()}, actor=user)
     return change
 
 

@@ -1,6 +1,8 @@
 """``ckan govshare ...`` commands."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 __all__ = ["govshare"]
@@ -46,12 +48,16 @@ def apply_site_role() -> None:
 
 
 def run_deadlines() -> dict[str, int]:
-    """The deadline job as the site user (an RQ job, or the command below)."""
+    """The deadline job as the site user (an RQ job, or the command below): the requests'
+    deadlines, then the catalog's update timeliness."""
     import ckan.plugins.toolkit as tk
 
     site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
-    return tk.get_action("govshare_remind_and_escalate")(
+    result = tk.get_action("govshare_remind_and_escalate")(
         {"user": site_user["name"], "ignore_auth": True}, {})
+    timely = tk.get_action("govshare_timeliness_check")(
+        {"user": site_user["name"], "ignore_auth": True}, {})
+    return {**result, **{f"timeliness_{key}": value for key, value in timely.items()}}
 
 
 @govshare.command("escalate")
@@ -70,6 +76,9 @@ def escalate(enqueue: bool) -> None:
         return
     result = run_deadlines()
     click.echo(f"reminded {result['reminded']}, escalated {result['escalated']}")
+    click.echo(f"timeliness: reminded {result['timeliness_reminded']}, overdue "
+               f"{result['timeliness_overdue_notified']}, reindexed "
+               f"{result['timeliness_reindexed']}")
     _echo_sweep(outbox.sweep())
 
 
@@ -85,6 +94,20 @@ def outbox_sweep(limit: int) -> None:
     _echo_sweep(result)
     if result["failed"]:
         raise click.exceptions.Exit(1)
+
+
+@govshare.command("audit-sweep")
+def audit_sweep() -> None:
+    """Daily: record the grants that expired, and delete audit records older than
+    govshare.audit.retention_days (the only deletion the database allows)."""
+    from ckan import model
+
+    from ckanext.govshare import audit
+
+    expired = audit.record_expired_grants()
+    removed = audit.purge()
+    model.Session.commit()
+    click.echo(f"audit: {expired} expired grant(s) recorded, {removed} old record(s) purged")
 
 
 def _echo_sweep(result: dict[str, int]) -> None:
@@ -179,3 +202,81 @@ def calendar_set(year: str, holidays: str, workdays: str, note: str, path) -> No
     except tk.ValidationError as error:
         raise _refused(error)
     _echo_year(shown)
+
+
+def _index_workers() -> int:
+    import os
+
+    return min(os.cpu_count() or 1, 8)
+
+
+@govshare.command("backup")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def backup(directory: Path) -> None:
+    """Back the portal up into DIRECTORY (new or empty), safe while it serves:
+    CKAN's and the DataStore's databases (pg_dump), the FileStore and a manifest
+    of versions and checksums. The search index is rebuilt on restore, not kept."""
+    from ckanext.govshare import backup as backups
+
+    try:
+        manifest = backups.create(directory, progress=click.echo)
+    except (backups.BackupError, OSError) as error:
+        raise click.ClickException(str(error))
+    size = sum(f["size"] for f in manifest["files"].values())
+    click.echo(f"backup of {manifest['created_at']} in {directory}: {size} bytes")
+
+
+@govshare.command("restore")
+@click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--replace", is_flag=True,
+              help="Drop what the target databases and FileStore hold first (else they must be empty).")
+@click.option("--workers", default=lambda: _index_workers(), show_default="the CPU count, at most 8",
+              type=click.IntRange(min=1), help="Processes building the search index.")
+def restore(directory: Path, replace: bool, workers: int) -> None:
+    """Restore the backup in DIRECTORY into this portal's empty databases and FileStore
+    (checksums and versions are verified first), then rebuild the search index."""
+    from ckanext.govshare import backup as backups
+
+    try:
+        manifest = backups.restore(directory, replace=replace, workers=workers,
+                                   progress=click.echo)
+    except (backups.BackupError, OSError) as error:
+        raise click.ClickException(str(error))
+    click.echo(f"restored the backup of {manifest['created_at']}")
+
+
+@govshare.command("reindex")
+@click.option("--batch-size", default=250, show_default=True, type=click.IntRange(min=1),
+              help="Entries per Solr request.")
+@click.option("--workers", default=lambda: _index_workers(), show_default="the CPU count, at most 8",
+              type=click.IntRange(min=1), help="Processes building the documents.")
+def reindex(batch_size: int, workers: int) -> None:
+    """Rebuild the search index like `ckan search-index rebuild`, the same documents, in
+    batches from several processes with one commit at the end (much faster); entries no
+    longer in the database leave the index."""
+    from ckanext.govshare import backup as backups
+
+    try:
+        counted = backups.reindex(batch_size, workers=workers, progress=click.echo)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error))
+    click.echo(f"indexed {counted['indexed']} entries, removed {counted['removed']} "
+               f"in {counted['seconds']:.1f} s")
+
+
+@govshare.group("sources")
+def sources_group() -> None:
+    """One number, one source (一数一源): the index of information items."""
+
+
+@sources_group.command("rebuild")
+def sources_rebuild() -> None:
+    """Rebuild the index of information items from every entry (after the migration, or
+    entries written without the actions). One transaction."""
+    from ckan import model
+
+    from ckanext.govshare import sources
+
+    count = sources.rebuild()
+    model.repo.commit()
+    click.echo(f"information items indexed: {count}")

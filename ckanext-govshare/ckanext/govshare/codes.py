@@ -30,6 +30,11 @@ STRUCTURED_FORMATS = (SPREADSHEET, DATABASE)
 DRAFT, SUBMITTED, REGISTERED, RETURNED = "draft", "submitted", "registered", "returned"
 CATALOG_STATES = (DRAFT, SUBMITTED, REGISTERED, RETURNED)
 
+
+# update_frequency (更新周期): how often an entry's data is due again (timeliness).
+REALTIME, DAILY, WEEKLY, MONTHLY = "realtime", "daily", "weekly", "monthly"
+QUARTERLY, SEMIANNUAL, ANNUAL, IRREGULAR = "quarterly", "semiannual", "annual", "irregular"
+
 # Each field with the codes named above.
 USED = {
     "share_type": SHARE_STRICTNESS,
@@ -37,6 +42,8 @@ USED = {
     "resource_class": tuple(CLASS_DIGIT),
     "format_class": STRUCTURED_FORMATS,
     "catalog_state": CATALOG_STATES,
+    "update_frequency": (REALTIME, DAILY, WEEKLY, MONTHLY, QUARTERLY, SEMIANNUAL, ANNUAL,
+                         IRREGULAR),
 }
 
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from ckanext.govshare import access, pages, registration, schema, workflow
+from ckanext.govshare import access, pages, registration, schema, sources, timeliness, workflow
 
 __all__ = ["govshare_how_to_get_access", "govshare_request_kind", "govshare_state_label",
            "govshare_working_days_left", "govshare_calendar_warning", "govshare_choice_label", "govshare_unread_count",
-           "govshare_pending_request", "govshare_applicant_types"]
+           "govshare_pending_request", "govshare_applicant_types", "govshare_item_sources",
+           "govshare_timeliness_notices"]
 
 
 def govshare_how_to_get_access(package: dict[str, Any]) -> str:
@@ -54,3 +55,17 @@ def govshare_applicant_types() -> list[dict[str, str]]:
 def govshare_calendar_warning() -> list[int]:
     """For the data authority: the years it has to enter soon (see workdays.unknown_years_ahead)."""
     return pages.calendar_warning(pages.current_user())
+
+
+def govshare_item_sources(package: dict[str, Any]) -> list[dict[str, Any]]:
+    """The entry's items that others already provide (entries the viewer may see) or whose
+    source department is another department: the compiler's 一数一源 notice."""
+    viewer = pages.current_user()
+    return sources.entry_notices(package, viewer, access.is_sysadmin(viewer))
+
+
+def govshare_timeliness_notices() -> list[str]:
+    """What the current user's departments are told about their overdue entries and the
+    consequence (govshare.timeliness.sanction), shown on the request pages."""
+    departments = access.department_ids(pages.current_user())
+    return [n for n in (timeliness.notice(org_id) for org_id in sorted(departments)) if n]

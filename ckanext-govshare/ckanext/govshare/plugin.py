@@ -7,7 +7,8 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from ckanext.govshare import access, codes, search, themes, views, workdays
+from ckanext.govshare import (access, audit, codes, search, signin, sources, themes, timeliness,
+                             views, workdays)
 from ckanext.govshare.logic import action
 
 
@@ -34,7 +35,10 @@ class GovsharePlugin(DefaultTranslation, p.SingletonPlugin):
     # IConfigurable (after every plugin's update_config: scheming has read the schemas)
     def configure(self, config: Any) -> None:
         workdays.check_config(config)
+        audit.check_config(config)
         codes.check()
+        audit.connect()
+        signin.connect()
 
     # IFacets
     def dataset_facets(self, facets_dict: dict[str, Any], package_type: str):
@@ -53,9 +57,20 @@ class GovsharePlugin(DefaultTranslation, p.SingletonPlugin):
 
     def after_dataset_create(self, context: Any, pkg_dict: dict[str, Any]) -> None:
         themes.sync_groups(context, pkg_dict)
+        sources.index_entry(pkg_dict["id"])
+        timeliness.record_resources(pkg_dict["id"])
 
     def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
         themes.sync_groups(context, pkg_dict)
+        sources.index_entry(pkg_dict["id"])
+        timeliness.record_resources(pkg_dict["id"])
+
+    def after_dataset_delete(self, context: Any, data_dict: dict[str, Any]) -> None:
+        sources.unindex_entry(data_dict["id"])  # called before the state changes
+
+    def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        if not (context.get("for_edit") or context.get("for_update")):
+            pkg_dict.update(timeliness.fields(pkg_dict["id"]))
 
     # IPermissionLabels
     def get_dataset_labels(self, dataset_obj: Any) -> list[str]:

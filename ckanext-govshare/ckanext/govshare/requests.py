@@ -16,7 +16,7 @@ from ckan import model
 from sqlalchemy import exists, false, true
 from sqlalchemy.exc import IntegrityError
 
-from ckanext.govshare import access, codes, grants, notify, workdays
+from ckanext.govshare import access, codes, grants, notify, timeliness, workdays
 from ckanext.govshare import schema as catalog
 from ckanext.govshare.model import Request
 from ckanext.govshare.workflow import (APPROVED, OPEN, PENDING, REFUSED, SHARE, WITHDRAWN,
@@ -117,6 +117,7 @@ def create_share_request(user: model.User, data: dict[str, Any]) -> Request:
         }.get(entry.share_type or "", tk._("Only conditional entries can be requested"))
         raise error("package_id", message)
     org_id = _requester_org(user, data.get("requester_org"), package)
+    timeliness.check_may_request(org_id)
     allowed_use = set(catalog.extra_list(package, "usage_scope"))
     outside = set(data["usage_scope"]) - allowed_use
     if outside:

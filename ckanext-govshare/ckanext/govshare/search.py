@@ -8,7 +8,7 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.govshare import access
+from ckanext.govshare import access, timeliness
 from ckanext.govshare import schema as catalog
 
 # What a search may return (``fl``; ``*`` is every stored field) and sort by, besides the
@@ -32,6 +32,7 @@ def dataset_facets(facets_dict: dict[str, Any]) -> dict[str, Any]:
     facets["organization"] = tk._("Department")
     for field in catalog.facet_fields():
         facets[field["field_name"]] = catalog.field_label(field)
+    facets["update_overdue"] = tk._("Update overdue")
     facets["tags"] = facets_dict.get("tags", tk._("Tags"))
     facets["res_format"] = facets_dict.get("res_format", tk._("Formats"))
     return facets
@@ -60,9 +61,12 @@ def before_dataset_index(pkg_dict: dict[str, Any]) -> dict[str, Any]:
         if field.get("preset") in ("multiple_select", "multiple_checkbox", "multiple_text"):
             pkg_dict[name] = _as_list(pkg_dict.get(name))
     pkg_dict.pop("extras_info_items", None)
+    timely = timeliness.fields(pkg_dict["id"])
+    pkg_dict.update(timeliness.for_index(timely))
     for key in ("data_dict", "validated_data_dict"):
         if isinstance(pkg_dict.get(key), str):
-            pkg_dict[key] = json.dumps(access.strip_data(json.loads(pkg_dict[key])))
+            pkg_dict[key] = json.dumps(access.strip_data(
+                {**json.loads(pkg_dict[key]), **timely}))
     return pkg_dict
 
 
@@ -116,4 +120,7 @@ def after_dataset_search(search_results: dict[str, Any]) -> dict[str, Any]:
         if name in coded:
             for item in facet["items"]:
                 item["display_name"] = catalog.choice_label(name, item["name"])
+        elif name == "update_overdue":
+            for item in facet["items"]:
+                item["display_name"] = timeliness.facet_label(item["name"])
     return search_results

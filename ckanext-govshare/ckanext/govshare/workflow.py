@@ -46,7 +46,7 @@ def state_label(state: str) -> str:
             WITHDRAWN: tk._("withdrawn")}.get(state, state)
 
 
-def _members(org_id: str, capacities: Iterable[str]) -> list[model.User]:
+def members(org_id: str, capacities: Iterable[str]) -> list[model.User]:
     return (model.Session.query(model.User)
             .join(model.Member, model.Member.table_id == model.User.id)
             .filter(model.Member.group_id == org_id, model.Member.table_name == "user",
@@ -61,12 +61,12 @@ def decider_capacities() -> tuple[str, ...]:
 
 def deciders(request: Request) -> list[model.User]:
     """The provider department's users who answer requests."""
-    return _members(request.provider_org_id, decider_capacities())
+    return members(request.provider_org_id, decider_capacities())
 
 
 def authority_users() -> list[model.User]:
     org = model.Group.get(access.authority_org_name())
-    return _members(org.id, ("admin", "editor", "member")) if org else []
+    return members(org.id, ("admin", "editor", "member")) if org else []
 
 
 # ------------------------------------------------------------------ time
@@ -74,7 +74,8 @@ def authority_users() -> list[model.User]:
 def remind_and_escalate(today: Optional[datetime.date] = None) -> dict[str, int]:
     """The daily job: remind providers near the deadline (one message per decider,
     listing their requests); send overdue requests to the data authority's queue, and
-    tell the authority once a day, in one digest, what waits in that queue.
+    tell the authority once a day, in one digest, what waits in that queue; send overdue
+    error reports (纠错) to the authority too.
 
     Set-based, so that its cost does not grow with a statement per request: one UPDATE ...
     RETURNING marks the requests of each kind (a request decided meanwhile is left alone),
@@ -102,6 +103,8 @@ def remind_and_escalate(today: Optional[datetime.date] = None) -> dict[str, int]
         model.Session.execute(insert(Audit), audits)
     _remind(due)
     _digest(today, {request_id for request_id, in overdue})
+    from ckanext.govshare import error_reports  # it builds on this module
+    error_reports.escalate(today)
     calendar.warn_authority(today)
     return {"reminded": len(due), "escalated": len(overdue)}
 
@@ -125,7 +128,7 @@ def _remind(due: list[Any]) -> None:
     titles = _titles(row.package_id for row in due)
     per_user: dict[str, tuple[model.User, list[Any]]] = {}
     for org_id, rows in by_org.items():
-        for user in _members(org_id, decider_capacities()):
+        for user in members(org_id, decider_capacities()):
             per_user.setdefault(user.id, (user, []))[1].extend(rows)
     messages: list[notify.Message] = []
     for user, rows in per_user.values():

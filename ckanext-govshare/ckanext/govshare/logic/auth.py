@@ -7,8 +7,8 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 from ckan.types import AuthFunction, AuthResult, Context, DataDict
 
-from ckanext.govshare import access, inputs, requests
-from ckanext.govshare.model import Grant, Request
+from ckanext.govshare import access, error_reports, inputs, requests
+from ckanext.govshare.model import ErrorReport, Grant, Request
 
 __all__ = [
     "package_show", "resource_view_show", "datastore_search", "datastore_info",
@@ -23,6 +23,13 @@ __all__ = [
     "govshare_registration_confirm", "govshare_calendar_show", "govshare_calendar_update",
     "govshare_catalog_submit", "govshare_catalog_confirm", "govshare_catalog_return",
     "govshare_duty_change_create",
+    "govshare_audit_list",
+    "govshare_error_report_create", "govshare_error_report_resolve",
+    "govshare_error_report_list", "govshare_error_report_show",
+    "govshare_info_item_sources", "govshare_source_designate", "govshare_info_item_synonym_create",
+    "govshare_info_item_synonym_delete", "govshare_info_item_synonym_list",
+    "govshare_info_item_duplicates",
+    "govshare_data_update_declare", "govshare_timeliness_list", "govshare_timeliness_check",
 ]
 
 
@@ -275,3 +282,107 @@ def govshare_catalog_return(context: Context, data_dict: DataDict) -> AuthResult
 
 def govshare_duty_change_create(context: Context, data_dict: DataDict) -> AuthResult:
     return _authority(context)
+
+
+def govshare_audit_list(context: Context, data_dict: DataDict) -> AuthResult:
+    """The security audit log is the data authority's (and sysadmins')."""
+    return _authority(context)
+
+
+# ------------------------------------------------------------------ error reports
+
+def govshare_error_report_create(context: Context, data_dict: DataDict) -> AuthResult:
+    """Any signed-in user; the schema reports an entry they may not see as missing."""
+    if access.context_user(context) is None:
+        return _refused(tk._("Please log in to report an error."))
+    return {"success": True}
+
+
+def _error_report(data_dict: DataDict) -> ErrorReport:
+    report = model.Session.get(ErrorReport, inputs.text_or_empty(data_dict, "id"))
+    if report is None:
+        raise tk.ObjectNotFound(tk._("Error report not found"))
+    return report
+
+
+def govshare_error_report_resolve(context: Context, data_dict: DataDict) -> AuthResult:
+    if error_reports.may_resolve(access.context_user(context), _error_report(data_dict)):
+        return {"success": True}
+    return _refused(tk._("Only the provider department's administrators and editors answer "
+                         "this error report."))
+
+
+def govshare_error_report_list(context: Context, data_dict: DataDict) -> AuthResult:
+    """Any logged-in user; the action lists only what concerns them."""
+    return _logged_in(context)
+
+
+def govshare_error_report_show(context: Context, data_dict: DataDict) -> AuthResult:
+    if error_reports.may_see(access.context_user(context), _error_report(data_dict)):
+        return {"success": True}
+    return _refused(tk._("This error report concerns another department."))
+
+
+# ------------------------------------------------------------------ one number, one source
+
+def govshare_info_item_sources(context: Context, data_dict: DataDict) -> AuthResult:
+    """Anyone logged in asks who provides an item; the action lists only the entries they
+    may see."""
+    return _logged_in(context)
+
+
+def govshare_source_designate(context: Context, data_dict: DataDict) -> AuthResult:
+    """The data authority designates source departments (数源部门)."""
+    return _authority(context)
+
+
+def govshare_info_item_synonym_create(context: Context, data_dict: DataDict) -> AuthResult:
+    """The data authority maintains the synonym list."""
+    return _authority(context)
+
+
+def govshare_info_item_synonym_delete(context: Context, data_dict: DataDict) -> AuthResult:
+    return _authority(context)
+
+
+def govshare_info_item_synonym_list(context: Context, data_dict: DataDict) -> AuthResult:
+    """The synonym list is no secret: everyone logged in reads it."""
+    return _logged_in(context)
+
+
+def govshare_info_item_duplicates(context: Context, data_dict: DataDict) -> AuthResult:
+    """Duplicate collection across departments is the data authority's view."""
+    return _authority(context)
+
+
+# ------------------------------------------------------------------ timeliness
+
+def govshare_data_update_declare(context: Context, data_dict: DataDict) -> AuthResult:
+    """Whoever may edit the entry (its department's editors and admins) declares its data
+    updated. An entry that does not exist is left to the schema to report."""
+    wanted = data_dict.get("package_id")
+    package = model.Package.get(wanted) if isinstance(wanted, str) and wanted else None
+    if package is None:
+        return {"success": True}
+    try:
+        tk.check_access("package_update", context, {"id": package.id})
+    except tk.NotAuthorized:
+        return _refused(tk._("Only the entry's department may declare its data updated."))
+    return {"success": True}
+
+
+def govshare_timeliness_list(context: Context, data_dict: DataDict) -> AuthResult:
+    """A department's members see their own department's entries; the authority all."""
+    user = access.context_user(context)
+    if access.is_authority(user):
+        return {"success": True}
+    wanted = data_dict.get("owner_org")
+    org = model.Group.get(wanted) if isinstance(wanted, str) and wanted else None
+    if org is not None and org.id in access.department_ids(user):
+        return {"success": True}
+    return _refused(tk._("Only the department's members and the data authority may see "
+                         "its update timeliness."))
+
+
+def govshare_timeliness_check(context: Context, data_dict: DataDict) -> AuthResult:
+    return _refused(tk._("Only system administrators run the deadline job."))

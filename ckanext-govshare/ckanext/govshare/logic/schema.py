@@ -193,6 +193,102 @@ def notification_list(ignore_missing: Validator, govshare_count: Validator) -> S
     return {"limit": [ignore_missing, govshare_count(PAGE)]}
 
 
+@validator_args
+def audit_list(ignore_missing: Validator, govshare_ignore_blank: Validator,
+               govshare_text: Validator, govshare_count: Validator,
+               govshare_date: Validator) -> Schema:
+    """actor: a user's name or id; event: an event name (audit.py); since: an ISO date or time."""
+    return {
+        "actor": [govshare_ignore_blank, govshare_text(ID_MAX)],
+        "event": [govshare_ignore_blank, govshare_text(ID_MAX)],
+        "since": [govshare_ignore_blank, govshare_date],
+        "limit": [ignore_missing, govshare_count(PAGE)],
+        "offset": [ignore_missing, govshare_count(OFFSET)],
+    }
+
+
+@validator_args
+def error_report_create(not_missing: Validator, not_empty: Validator,
+                        govshare_ignore_blank: Validator, govshare_text: Validator,
+                        govshare_long_text: Validator,
+                        package_id_or_name_exists: Validator) -> Schema:
+    return {
+        "package_id": [not_empty, govshare_text(ID_MAX), package_id_or_name_exists],
+        "resource_id": [govshare_ignore_blank, govshare_text(ID_MAX)],
+        "description": [not_missing, govshare_long_text(LONG), not_empty],
+        "location": [not_missing, govshare_text(SHORT), not_empty],
+        "evidence": [govshare_ignore_blank, govshare_long_text(LONG)],
+    }
+
+
+@validator_args
+def error_report_resolve(not_missing: Validator, not_empty: Validator,
+                         govshare_text: Validator, govshare_long_text: Validator) -> Schema:
+    return {
+        "id": [not_empty, govshare_text(ID_MAX)],
+        "outcome": [not_missing, govshare_text(ID_MAX), not_empty],
+        "explanation": [not_missing, govshare_long_text(LONG), not_empty],
+    }
+
+
+@validator_args
+def error_report_list(ignore_missing: Validator, govshare_text: Validator,
+                      govshare_bool: Validator, govshare_count: Validator) -> Schema:
+    return {
+        "package_id": [ignore_missing, govshare_text(ID_MAX)],
+        "owner_org": [ignore_missing, govshare_text(ID_MAX)],
+        "state": [ignore_missing, govshare_text(ID_MAX)],
+        "overdue": [ignore_missing, govshare_bool],
+        "mine": [ignore_missing, govshare_bool],
+        "limit": [ignore_missing, govshare_count(PAGE)],
+        "offset": [ignore_missing, govshare_count(OFFSET)],
+    }
+
+
+# An information item's name: as long as the catalog's info_items name (schemas/dataset.yaml).
+ITEM_NAME = 100
+
+
+@validator_args
+def info_item_sources(not_empty: Validator, govshare_text: Validator,
+                      govshare_info_item_name: Validator) -> Schema:
+    return {"name": [not_empty, govshare_text(ITEM_NAME), govshare_info_item_name]}
+
+
+@validator_args
+def source_designate(not_empty: Validator, govshare_text: Validator,
+                     govshare_info_item_name: Validator) -> Schema:
+    return {"name": [not_empty, govshare_text(ITEM_NAME), govshare_info_item_name],
+            "owner_org": [not_empty, govshare_text(ID_MAX)]}
+
+
+@validator_args
+def info_item_synonym_create(not_empty: Validator, govshare_text: Validator,
+                             govshare_info_item_name: Validator) -> Schema:
+    return {"name": [not_empty, govshare_text(ITEM_NAME), govshare_info_item_name],
+            "synonym": [not_empty, govshare_text(ITEM_NAME), govshare_info_item_name]}
+
+
+@validator_args
+def info_item_synonym_delete(not_empty: Validator, govshare_text: Validator,
+                             govshare_info_item_name: Validator) -> Schema:
+    return {"synonym": [not_empty, govshare_text(ITEM_NAME), govshare_info_item_name]}
+
+
+@validator_args
+def data_update_declare(not_empty: Validator, govshare_text: Validator, govshare_date: Validator,
+                        package_id_or_name_exists: Validator) -> Schema:
+    return {"package_id": [not_empty, govshare_text(ID_MAX), package_id_or_name_exists],
+            "date": [not_empty, govshare_date]}
+
+
+@validator_args
+def timeliness_list(ignore_missing: Validator, govshare_text: Validator,
+                    govshare_bool: Validator, group_id_or_name_exists: Validator) -> Schema:
+    return {"owner_org": [ignore_missing, govshare_text(ID_MAX), group_id_or_name_exists],
+            "overdue": [ignore_missing, govshare_bool]}
+
+
 def no_input() -> Schema:
     """Actions that take nothing."""
     return {}
@@ -253,4 +349,18 @@ ACTIONS: dict[str, Callable[[], Schema]] = {
     "govshare_calendar_update": calendar_update,
     "govshare_notification_list": notification_list,
     "govshare_registration_confirm": registration_confirm,
+    "govshare_audit_list": audit_list,
+    "govshare_error_report_create": error_report_create,
+    "govshare_error_report_resolve": error_report_resolve,
+    "govshare_error_report_list": error_report_list,
+    "govshare_error_report_show": object_id,
+    "govshare_info_item_sources": info_item_sources,
+    "govshare_source_designate": source_designate,
+    "govshare_info_item_synonym_create": info_item_synonym_create,
+    "govshare_info_item_synonym_delete": info_item_synonym_delete,
+    "govshare_info_item_synonym_list": no_input,
+    "govshare_info_item_duplicates": no_input,
+    "govshare_data_update_declare": data_update_declare,
+    "govshare_timeliness_list": timeliness_list,
+    "govshare_timeliness_check": no_input,
 }

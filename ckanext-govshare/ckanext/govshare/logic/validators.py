@@ -50,6 +50,7 @@ __all__ = [
     "govshare_request_exists",
     "govshare_date",
     "govshare_ignore_blank",
+    "govshare_info_item_name",
 ]
 
 _ = tk._
@@ -223,6 +224,16 @@ def govshare_request_exists(value: Any, context: Context) -> Any:
         return value
     if model.Session.get(Request, value) is None:
         raise tk.Invalid(_("Request not found"))
+    return value
+
+
+def govshare_info_item_name(value: Any, context: Context) -> Any:
+    """An information item's name that still says something once normalised (after
+    ``govshare_text``): not only spaces and punctuation."""
+    from ckanext.govshare import sources
+
+    if isinstance(value, str) and not sources.normalise(value):
+        raise tk.Invalid(_("An item name needs letters or digits"))
     return value
 
 

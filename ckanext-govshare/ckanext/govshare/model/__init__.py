@@ -234,3 +234,15 @@ __all__ += ["OutboxMail"]
 from ckanext.govshare.model.catalog import CatalogStep, DutyChange  # noqa: E402
 
 __all__ += ["CatalogStep", "DutyChange"]
+from ckanext.govshare.model.audit import AuditEvent  # noqa: E402
+
+__all__ += ["AuditEvent"]
+from ckanext.govshare.model.error_report import ErrorReport  # noqa: E402
+
+__all__ += ["ErrorReport"]
+from ckanext.govshare.model.sources import InfoItem, InfoItemSource, InfoItemSynonym  # noqa: E402
+
+__all__ += ["InfoItem", "InfoItemSynonym", "InfoItemSource"]
+from ckanext.govshare.model.timeliness import DataUpdate, TimelinessNotice  # noqa: E402
+
+__all__ += ["DataUpdate", "TimelinessNotice"]

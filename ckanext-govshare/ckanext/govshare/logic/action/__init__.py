@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ckanext.govshare.logic.action import (calendar, cases, catalog, grants, reads, requests,
-                                           users)
+from ckanext.govshare.logic.action import (audit, calendar, cases, catalog, error_reports,
+                                           grants, reads, requests, sources, timeliness, users)
 
-_MODULES = (reads, grants, requests, cases, users, calendar, catalog)
+_MODULES = (reads, grants, requests, cases, users, calendar, catalog, audit, error_reports,
+            sources, timeliness)
 
 
 def get_actions() -> dict[str, Callable[..., Any]]:

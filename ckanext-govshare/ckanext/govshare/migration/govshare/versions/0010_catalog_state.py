@@ -1,16 +1,16 @@
 """Catalog registration (目录备案): every entry that exists now is registered; the history of
 registration steps (secrecy review, return reasons, pending changes); duty changes.
 
-Revision ID: 0008_catalog_state
-Revises: 0005_outbox (lead: chained after 0007_error_report at merge)
+Revision ID: 0010_catalog_state
+Revises: 0009_timeliness
 Create Date: 2026-12-01
 """
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision = "0008_catalog_state"
-down_revision = "0005_outbox"  # lead: chain after 0007_error_report at merge
+revision = "0010_catalog_state"
+down_revision = "0009_timeliness"
 branch_labels = None
 depends_on = None
 

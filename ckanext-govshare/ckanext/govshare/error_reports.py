@@ -1,0 +1,160 @@
+"""Error reports (纠错 / 校核, requirements §4.3): anyone signed in who can see an entry
+reports a doubtful value; the provider department answers within
+``govshare.error_report.reply_working_days`` working days, ``corrected`` or ``not_error``
+with an explanation; reports left unanswered go to the data authority with the overdue
+requests (the daily deadline job, ``workflow.remind_and_escalate``).
+
+Nothing here commits: the action that calls it does, once. An answer locks the report
+row, so that two simultaneous answers cannot both win.
+"""
+from __future__ import annotations
+
+import datetime
+from typing import Any, Optional
+
+import ckan.plugins.toolkit as tk
+from ckan import model
+from sqlalchemy import exists, false, insert, true, update
+
+from ckanext.govshare import access, notify, workdays
+from ckanext.govshare.model import Audit, ErrorReport
+from ckanext.govshare.model.error_report import CORRECTED, NOT_ERROR, OPEN
+from ckanext.govshare.workflow import audit, authority_users, error, members
+
+OUTCOMES = (CORRECTED, NOT_ERROR)
+# Who answers for the provider: those who may edit its entries.
+CORRECTORS = ("admin", "editor")
+
+
+def state_label(state: str) -> str:
+    return {OPEN: tk._("awaiting the provider's answer"), CORRECTED: tk._("corrected"),
+            NOT_ERROR: tk._("not an error")}.get(state, state)
+
+
+def link(report_id: str) -> str:
+    return f"/govshare/error-reports/{report_id}"
+
+
+# ------------------------------------------------------------------ who
+
+def correctors(org_id: str) -> list[model.User]:
+    return members(org_id, CORRECTORS)
+
+
+def may_resolve(user: Optional[model.User], report: ErrorReport) -> bool:
+    """The provider department's administrators and editors."""
+    if user is None:
+        return False
+    return access.is_sysadmin(user) or report.provider_org_id in access.department_ids(
+        user, CORRECTORS)
+
+
+def visible_clause(user: Optional[model.User]) -> Any:
+    """The reports a user may see, as SQL: the authority's all; others their own and those
+    about their departments' entries."""
+    if user is None:
+        return false()
+    if access.is_authority(user) or access.is_sysadmin(user):
+        return true()
+    return (ErrorReport.provider_org_id.in_(list(access.department_ids(user)))
+            | (ErrorReport.reporter_user_id == user.id))
+
+
+def may_see(user: Optional[model.User], report: ErrorReport) -> bool:
+    return model.Session.query(exists().where(
+        ErrorReport.id == report.id, visible_clause(user))).scalar()
+
+
+def overdue_clause(today: Optional[datetime.date] = None) -> Any:
+    """``ErrorReport.is_overdue`` as SQL."""
+    return (ErrorReport.state == OPEN) & (ErrorReport.deadline < (today or workdays.today()))
+
+
+# ------------------------------------------------------------------ reporting
+
+def create(user: model.User, data: dict[str, Any]) -> ErrorReport:
+    """The schema has checked that the entry exists for this user (a hidden entry is
+    reported missing, in the same words)."""
+    package = model.Package.get(data["package_id"])
+    resource_id = data.get("resource_id")
+    if resource_id and resource_id not in {r.id for r in package.resources}:
+        raise error("resource_id", tk._("This resource is not one of the entry's"))
+    if not package.owner_org:
+        raise error("package_id", tk._("This entry has no provider department to answer"))
+    report = ErrorReport(
+        package_id=package.id, resource_id=resource_id or None,
+        provider_org_id=package.owner_org, reporter_user_id=user.id,
+        description=data["description"], location=data["location"],
+        evidence=data.get("evidence") or None, state=OPEN,
+        deadline=workdays.add_working_days(
+            workdays.today(), tk.config.get("govshare.error_report.reply_working_days"),
+            "package_id"))
+    model.Session.add(report)
+    model.Session.flush()
+    audit("error_report", report.id, "create", user, None, OPEN)
+    notify.tell(correctors(package.owner_org),
+                tk._("Error report on {title}").format(title=package.title),
+                tk._("A user reports a doubtful value in {title} ({location}): {description}\n"
+                     "Please check it and answer by {deadline}.").format(
+                    title=package.title, location=report.location,
+                    description=report.description, deadline=report.deadline),
+                link=link(report.id))
+    return report
+
+
+# ------------------------------------------------------------------ answering
+
+def locked(report_id: str) -> ErrorReport:
+    """The report row, locked until commit: a concurrent answer waits, then sees the new state."""
+    report = (model.Session.query(ErrorReport).filter(ErrorReport.id == report_id)
+              .populate_existing().with_for_update().one_or_none())
+    if report is None:
+        raise tk.ObjectNotFound(tk._("Error report not found"))
+    return report
+
+
+def resolve(user: model.User, report: ErrorReport, outcome: str,
+            explanation: str) -> ErrorReport:
+    if outcome not in OUTCOMES:
+        raise error("outcome", tk._("The outcome is either corrected (the value was wrong and "
+                                    "has been fixed) or not_error (the value is right)"))
+    if report.state != OPEN:
+        raise error("id", tk._("This error report is already answered: {state}").format(
+            state=state_label(report.state)))
+    report.state = outcome
+    report.resolved = datetime.datetime.utcnow()
+    report.resolved_by = user.id
+    report.explanation = explanation
+    audit("error_report", report.id, outcome, user, OPEN, outcome, note=explanation)
+    package = model.Package.get(report.package_id)
+    subject = (tk._("Your error report on {title}: corrected") if outcome == CORRECTED
+               else tk._("Your error report on {title}: not an error")).format(title=package.title)
+    notify.tell([model.User.get(report.reporter_user_id)], subject,
+                f"{subject}\n{explanation}", link=link(report.id))
+    return report
+
+
+# ------------------------------------------------------------------ time
+
+def escalate(today: datetime.date) -> int:
+    """Part of the daily deadline job: mark the reports that fell overdue (each once, in one
+    UPDATE ... RETURNING) and tell the data authority about them in one message."""
+    overdue = model.Session.execute(
+        update(ErrorReport)
+        .where(overdue_clause(today), ErrorReport.escalated.is_(False))
+        .values(escalated=True)
+        .returning(ErrorReport.id)
+        .execution_options(synchronize_session="fetch")).all()
+    if not overdue:
+        return 0
+    model.Session.execute(insert(Audit), [
+        {"object_type": "error_report", "object_id": report_id, "action": "escalate",
+         "from_state": OPEN, "to_state": OPEN, "user_id": None, "detail": None}
+        for report_id, in overdue])
+    notify.tell(authority_users(),
+                tk._("Overdue error reports: {count}").format(count=len(overdue)),
+                tk._("{count} error report(s) were not answered by the provider in time; "
+                     "they are at the top of your list.").format(count=len(overdue)),
+                link="/govshare/error-reports?tab=all",
+                key=f"error-report-digest:{today.isoformat()}")
+    return len(overdue)
