@@ -217,6 +217,7 @@ def make_entry(rng: random.Random, serial: int, codes: list[str]) -> dict[str, A
     entry.update(_description(rng, department, subject, entry, code))
     entry.update({
         "name": code.replace("/", "-"), "owner_org": department.name, "resource_code": code,
+        "catalog_state": "registered",  # a city's live catalog (set by the benchmarks' sysadmin)
         "provider_unit": rng.choice(UNITS),
         "related_codes": [rng.choice(codes)] if codes and rng.random() < 0.2 else [],
         "record_count": rng.randrange(1000, 5_000_000), "storage_size_gb": round(rng.random() * 50, 2),
