@@ -208,6 +208,11 @@ class Server:
         env = {**os.environ, "CKAN_INI": str(Path(ini).resolve()), "GUNICORN_WORKERS": str(workers),
                "CKAN_SITE_URL": self.base}
         self.log_file = open(self.log_path, "w")
+        # As make run and docker/ do: webassets built once, not by the first requests of
+        # several workers at once (which collide on the webassets cache).
+        subprocess.run([str(Path(sys.executable).with_name("ckan")), "-c", env["CKAN_INI"],
+                        "asset", "build"], env=env, stdout=self.log_file,
+                       stderr=subprocess.STDOUT, check=True)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "--bind",
              f"127.0.0.1:{self.port}", "--pythonpath", str(ROOT / "docker"), "wsgi:application"],

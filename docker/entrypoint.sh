@@ -48,6 +48,10 @@ initialise() {
     # containers); rebuilt when a .po file is newer.
     log "ckan translation js"
     ckan translation js >/dev/null
+    # The webassets, built once here: else the first requests of several workers build them
+    # at the same time and some fail (FileExistsError on .webassets-cache).
+    log "ckan asset build"
+    ckan asset build >/dev/null
 
     if [[ ${GOVSHARE_DEMO:-0} == 1 ]]; then
         local marker="${CKAN_STORAGE_PATH:-/var/lib/ckan}/.govshare-demo-loaded"
