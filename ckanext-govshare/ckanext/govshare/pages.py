@@ -41,6 +41,17 @@ def context() -> Context:
     return {"user": user.name if user else "", "auth_user_obj": user}
 
 
+def shown(action: str, id: str, not_found: str) -> dict[str, Any]:
+    """What a read action shows the user of ``id``; a page answers 404 (``not_found``) or 403
+    (the action's reason) instead."""
+    try:
+        return tk.get_action(action)(context(), {"id": id})
+    except tk.ObjectNotFound:
+        return tk.abort(404, not_found)
+    except tk.NotAuthorized as error:
+        return tk.abort(403, str(error))
+
+
 def allowed(action: str, data: dict[str, Any]) -> bool:
     """Whether the current user passes the action's auth function."""
     try:

@@ -1,7 +1,7 @@
 """Auth functions: CKAN's own checks narrowed to the access rules (see access.py)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 import ckan.plugins.toolkit as tk
 from ckan import model
@@ -145,18 +145,21 @@ def govshare_grant_revoke(context: Context, data_dict: DataDict) -> AuthResult:
 
 def govshare_grant_list(context: Context, data_dict: DataDict) -> AuthResult:
     """Any logged-in user; the action lists only the grants that concern them."""
-    if access.context_user(context) is None:
-        return _refused(tk._("Log in to see grants."))
-    return {"success": True}
+    return _logged_in(context, tk._("Log in to see grants."))
 
 
 # ------------------------------------------------------------------ workflow
 
+def _named(row_class: type, data_dict: DataDict, not_found: str) -> Any:
+    """The row ``data_dict["id"]`` names, or ObjectNotFound with ``not_found``."""
+    row = model.Session.get(row_class, inputs.text_or_empty(data_dict, "id"))
+    if row is None:
+        raise tk.ObjectNotFound(not_found)
+    return row
+
+
 def _request(data_dict: DataDict) -> Request:
-    request = model.Session.get(Request, inputs.text_or_empty(data_dict, "id"))
-    if request is None:
-        raise tk.ObjectNotFound(tk._("Request not found"))
-    return request
+    return _named(Request, data_dict, tk._("Request not found"))
 
 
 def govshare_request_create(context: Context, data_dict: DataDict) -> AuthResult:
@@ -191,9 +194,9 @@ def govshare_request_show(context: Context, data_dict: DataDict) -> AuthResult:
     return _refused(tk._("This request concerns other departments."))
 
 
-def _logged_in(context: Context) -> AuthResult:
+def _logged_in(context: Context, refusal: Optional[str] = None) -> AuthResult:
     if access.context_user(context) is None:
-        return _refused(tk._("Please log in."))
+        return _refused(refusal or tk._("Please log in."))
     return {"success": True}
 
 
@@ -293,16 +296,11 @@ def govshare_audit_list(context: Context, data_dict: DataDict) -> AuthResult:
 
 def govshare_error_report_create(context: Context, data_dict: DataDict) -> AuthResult:
     """Any signed-in user; the schema reports an entry they may not see as missing."""
-    if access.context_user(context) is None:
-        return _refused(tk._("Please log in to report an error."))
-    return {"success": True}
+    return _logged_in(context, tk._("Please log in to report an error."))
 
 
 def _error_report(data_dict: DataDict) -> ErrorReport:
-    report = model.Session.get(ErrorReport, inputs.text_or_empty(data_dict, "id"))
-    if report is None:
-        raise tk.ObjectNotFound(tk._("Error report not found"))
-    return report
+    return _named(ErrorReport, data_dict, tk._("Error report not found"))
 
 
 def govshare_error_report_resolve(context: Context, data_dict: DataDict) -> AuthResult:

@@ -17,15 +17,6 @@ ANSWER_FIELDS = ("outcome", "explanation")
 MINE, DEPARTMENT, ALL = "mine", "department", "all"
 
 
-def _package(id: str) -> dict[str, Any]:
-    try:
-        return tk.get_action("package_show")(pages.context(), {"id": id})
-    except tk.ObjectNotFound:
-        return tk.abort(404, tk._("Dataset not found"))
-    except tk.NotAuthorized as error:
-        return tk.abort(403, str(error))
-
-
 def _text(form: Any, names: tuple[str, ...]) -> dict[str, str]:
     return {name: (form.get(name) or "").strip() for name in names}
 
@@ -34,7 +25,7 @@ def _text(form: Any, names: tuple[str, ...]) -> dict[str, str]:
 @logged_in
 def error_report_new(id: str) -> Any:
     """The 纠错 form of an entry."""
-    package = _package(id)
+    package = pages.shown("package_show", id, tk._("Dataset not found"))
     data: dict[str, str] = {}
     errors: dict[str, Any] = {}
     if request.method == "POST":
@@ -104,12 +95,7 @@ def _ids(reports: list[dict[str, Any]]) -> list[Optional[str]]:
 
 def _show(id: str, errors: Optional[dict[str, Any]] = None,
           form: Optional[dict[str, str]] = None, status: int = 200) -> Any:
-    try:
-        report = tk.get_action("govshare_error_report_show")(pages.context(), {"id": id})
-    except tk.ObjectNotFound:
-        return tk.abort(404, tk._("Error report not found"))
-    except tk.NotAuthorized as error:
-        return tk.abort(403, str(error))
+    report = pages.shown("govshare_error_report_show", id, tk._("Error report not found"))
     may_answer = report["state"] == error_reports.OPEN and pages.allowed(
         "govshare_error_report_resolve", {"id": id})
     return tk.render("govshare/error_report_read.html", {

@@ -13,12 +13,7 @@ from ckanext.govshare.views.base import govshare, logged_in
 
 
 def _package(id: str) -> dict[str, Any]:
-    try:
-        return tk.get_action("package_show")(pages.context(), {"id": id})
-    except tk.ObjectNotFound:
-        return tk.abort(404, tk._("Dataset not found"))
-    except tk.NotAuthorized as error:
-        return tk.abort(403, str(error))
+    return pages.shown("package_show", id, tk._("Dataset not found"))
 
 
 @govshare.route("/dataset/<id>/request", methods=["GET", "POST"])
@@ -76,12 +71,7 @@ def request_index() -> Any:
 
 
 def _request(id: str) -> dict[str, Any]:
-    try:
-        return tk.get_action("govshare_request_show")(pages.context(), {"id": id})
-    except tk.ObjectNotFound:
-        return tk.abort(404, tk._("Request not found"))
-    except tk.NotAuthorized as error:
-        return tk.abort(403, str(error))
+    return pages.shown("govshare_request_show", id, tk._("Request not found"))
 
 
 def _show_request(id: str, errors: Optional[dict[str, Any]] = None,
