@@ -8,6 +8,7 @@ import datetime
 import statistics
 from typing import Any
 
+import lxml.html
 import pytest
 from ckan import model
 from ckan.plugins import toolkit as tk
@@ -311,3 +312,64 @@ def test_bad_input_is_refused_in_chinese_naming_the_field(app, city, data, field
     errors = {k: v for k, v in response.json["error"].items() if k != "__type"}
     assert list(errors) == [field]
     assert any("\u4e00" <= c <= "\u9fff" for c in errors[field][0]), errors
+
+
+# ------------------------------------------------------------------ the dashboard
+
+def page(app, user, url: str, status: int = 200):
+    """The page as the user sees it, today (a frozen clock would make the API token invalid:
+    the pages are asked for the year, which holds everything the fixture made)."""
+    headers = {"Authorization": factories.APIToken(user=user["name"])["token"]}
+    response = app.get(url, headers=headers, status=status)
+    return lxml.html.fromstring(response.body) if status == 200 else response
+
+
+def shown_figure(tree, key: str) -> str:
+    return tree.xpath(f'//table[contains(@class, "govshare-figures")]//td[@data-figure="{key}"]'
+                      )[0].text_content().strip()
+
+
+def chart_links(tree, chart: str) -> list[str]:
+    return tree.xpath(f'//section[@id="{chart}"]//*[local-name()="a"]/@href')
+
+
+def test_the_authority_dashboard_shows_the_city_with_charts_linking_to_lists(app, city):
+    tree = page(app, city["authority"], f"/govshare/dashboard?year={YEAR}")
+    assert shown_figure(tree, "entries") == "5"
+    assert shown_figure(tree, "share_requests_received") == "4"
+    assert shown_figure(tree, "share_requests_on_time_rate") == "50%"
+    overdue = [s for s in timeliness.statuses() if s.overdue]
+    assert shown_figure(tree, "update_overdue") == str(len(overdue))
+    assert set(chart_links(tree, "chart-share-types")) == {
+        f"/dataset/?share_type={code}" for code in ("unconditional", "conditional", "none")}
+    assert chart_links(tree, "chart-overdue") == [
+        f"/govshare/timeliness?owner_org={name}&overdue=true"
+        for name in sorted({model.Group.get(s.owner_org).name for s in overdue})]
+    assert chart_links(tree, "chart-error-reports") == ["/govshare/error-reports?tab=all"]
+    # two reads of the conditional entry, two downloads of the base entry's file
+    assert set(chart_links(tree, "chart-top-entries")) == {
+        f"/dataset/{city['entries'][e]['name']}" for e in ("cond", "base")}
+    ranked = chart_links(tree, "chart-ranking")
+    assert ranked[0] == "/govshare/dashboard?owner_org=civil-dept"  # 3 registered entries
+    # one column per month of the year so far, March's holding three requests and an application
+    months = tree.xpath('//section[@id="chart-months"]//*[local-name()="g"]/*[local-name()="title"]')
+    assert len(months) == 12
+    assert months[2].text.startswith(f"{YEAR}-03: ") and " 4," in months[2].text
+
+
+def test_a_department_admin_gets_its_own_dashboard(app, city):
+    tree = page(app, city["civil_admin"], f"/govshare/dashboard?year={YEAR}")
+    assert "市民政局" in tree.xpath("//h1")[-1].text_content()
+    assert shown_figure(tree, "entries") == "4"
+    assert not tree.xpath('//section[@id="chart-ranking"]')
+    assert set(chart_links(tree, "chart-share-types")) == {
+        f"/dataset/?share_type={code}&organization=civil-dept"
+        for code in ("unconditional", "conditional", "none")}
+    page(app, city["civil_admin"], "/govshare/dashboard?owner_org=labour-dept", status=403)
+    page(app, city["clerk"], "/govshare/dashboard", status=403)
+
+
+def test_a_bad_period_on_the_dashboard_is_shown_on_its_field(app, city):
+    tree = page(app, city["authority"], f"/govshare/dashboard?date_from={YEAR}-02-30")
+    assert tree.xpath('//input[@id="field-date_from"]/following-sibling::div[@class="text-danger"]')
+    assert shown_figure(tree, "entries") == "5"  # this year's figures meanwhile
