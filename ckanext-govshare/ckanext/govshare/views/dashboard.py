@@ -54,8 +54,10 @@ def _months(series: list[dict[str, Any]], department: Optional[str]) -> dict[str
                         "rate": f"{on_time / answered:.0%}" if answered else "–",
                         "href": tk.h.url_for("govshare.request_index", tab=pages.ALL)})
         if answered:
-            points.append(f"{x + step / 2:.1f},{bottom - on_time / answered * (bottom - 20):.1f}")
-    return {"columns": columns, "points": " ".join(points), "height": height, "width": WIDTH,
+            points.append((round(x + step / 2, 1),
+                           round(bottom - on_time / answered * (bottom - 20), 1)))
+    return {"columns": columns, "points": points,
+            "line": " ".join(f"{px},{py}" for px, py in points), "height": height, "width": WIDTH,
             "bottom": bottom, "left": left, "top": top, "department": department}
 
 
