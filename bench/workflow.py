@@ -20,6 +20,14 @@ do); then govshare_request_list in-process as the API calls it: a department adm
 requests (its inbox), the authority's overdue and escalated queues; then the SQL of those calls
 on govshare_request and on a copy of it without the partial indexes, with EXPLAIN ANALYZE.
 Stock CKAN has no requests, deadlines or escalation, so there is no stock column.
+
+The figures case (``--case figures`` alone, or after the rest): the catalog grown to
+``--figures-entries`` (50,000) entries by one INSERT ... SELECT over generate_series (every share
+type, open type, class, catalog state and update frequency; 3 information items each, a source
+department designated for 20 items), 20,000 grants, 200,000 usage records, 50,000 downloads in
+the audit log and 10,000 error reports, all in SQL; then govshare_department_figures timed
+in-process: the authority for the whole city (this year, and the two years of history) and a
+department admin for its own department.
 """
 from __future__ import annotations
 
@@ -334,6 +342,9 @@ def run(args: argparse.Namespace) -> None:
         sql("ANALYZE govshare_audit")
         copy_s = time.perf_counter() - start
         log(SIDE, f"{len(requests)} requests and {len(audits)} audit rows in {copy_s:.1f} s")
+        if args.case == "figures":
+            print_figures(figures_case(args, Probe()))
+            return
         before = state_counts()
 
         probe = Probe()
@@ -378,6 +389,121 @@ def run(args: argparse.Namespace) -> None:
                 for kind, q in (("rows", rows_sql), ("count", count_sql))}
         report(args, before, after, runs, timings, plans, partial, setup_s, copy_s,
                len(audits), time.perf_counter() - wall)
+        print_figures(figures_case(args, probe))
+
+
+# ------------------------------------------------------------------ the figures case
+
+FIGURES_SQL = [
+    # entries: what bench/catalog.py's generator would vary, written in one statement
+    """INSERT INTO package (id, name, title, type, state, owner_org, private, metadata_created,
+                           metadata_modified, extras)
+       SELECT md5('fig-entry-' || n)::uuid::text, 'fig-' || n, '统计条目' || n, 'dataset', 'active',
+              orgs.ids[n % array_length(orgs.ids, 1) + 1], false,
+              now() - (n % 700) * interval '1 day', now(),
+              jsonb_build_object(
+                'share_type', (ARRAY['unconditional', 'conditional', 'none'])[n % 3 + 1],
+                'open_type', (ARRAY['general', 'authorized', 'closed'])[n % 3 + 1],
+                'resource_class', (ARRAY['base', 'theme', 'department', 'department'])[n % 4 + 1],
+                'catalog_state', (ARRAY['registered', 'registered', 'registered', 'draft',
+                                        'submitted', 'returned'])[n % 6 + 1],
+                'update_frequency', (ARRAY['realtime', 'daily', 'weekly', 'monthly', 'quarterly',
+                                           'semiannual', 'annual', 'irregular'])[n % 8 + 1],
+                'publish_date', to_char(current_date - (n % 900), 'YYYY-MM-DD'))
+       FROM generate_series(1, :entries) n,
+            (SELECT array_agg(id ORDER BY name) AS ids FROM "group"
+             WHERE name LIKE 'wf-dept-%') orgs""",
+    """INSERT INTO govshare_data_update (package_id, data_updated, source, overdue)
+       SELECT id, now() - (abs(hashtext(id)) % 400) * interval '1 day', 'resource', false
+       FROM package WHERE name LIKE 'fig-%' AND abs(hashtext(id)) % 2 = 0""",
+    """INSERT INTO govshare_info_item (package_id, position, name, normalised)
+       SELECT p.id, k, '信息项' || (abs(hashtext(p.id)) + k) % 500,
+              '信息项' || (abs(hashtext(p.id)) + k) % 500
+       FROM package p, generate_series(0, 2) k WHERE p.name LIKE 'fig-%'""",
+    """INSERT INTO govshare_info_item_source (item, name, owner_org, designated)
+       SELECT '信息项' || k, '信息项' || k, (SELECT id FROM "group" WHERE name = 'wf-dept-01'), now()
+       FROM generate_series(0, 19) k""",
+    """INSERT INTO govshare_grant (id, package_id, grantee_org_id, valid_from, valid_until, reason,
+                                  granted_by, created)
+       SELECT md5('fig-grant-' || n)::uuid::text, e.id, g.id, current_date - 30,
+              current_date + 335, '统计基准', u.id, now() - (n % 700) * interval '1 day'
+       FROM generate_series(1, 20000) n
+       JOIN LATERAL (SELECT id, owner_org FROM package WHERE name = 'fig-' || (n * 7 % :entries + 1))
+            e ON true
+       JOIN LATERAL (SELECT id FROM "group" WHERE name LIKE 'wf-dept-%' AND id <> e.owner_org
+                     ORDER BY md5(name || n) LIMIT 1) g ON true,
+            (SELECT id FROM "user" WHERE name = 'wf-authority-1') u""",
+    """INSERT INTO govshare_usage (user_id, org_id, package_id, provider_org_id, grant_id, route, at)
+       SELECT g.granted_by, g.grantee_org_id, g.package_id, p.owner_org, g.id, 'resource_show',
+              now() - (n % 700) * interval '1 day'
+       FROM generate_series(1, 200000) n
+       JOIN govshare_grant g ON g.id = md5('fig-grant-' || (n % 20000 + 1))::uuid::text
+       JOIN package p ON p.id = g.package_id""",
+    """INSERT INTO govshare_audit_log (at, event, outcome, object_type, object_id)
+       SELECT now() - (n % 700) * interval '1 day', 'data.downloaded', 'success', 'resource',
+              r.ids[n % array_length(r.ids, 1) + 1]
+       FROM generate_series(1, 50000) n, (SELECT array_agg(id) AS ids FROM resource) r""",
+    """INSERT INTO govshare_error_report (id, package_id, provider_org_id, reporter_user_id,
+                                         description, location, state, created, deadline,
+                                         escalated, resolved)
+       SELECT md5('fig-report-' || n)::uuid::text, p.id, p.owner_org, u.id, '数值有误', '第1行',
+              (ARRAY['open', 'corrected', 'not_error'])[n % 3 + 1],
+              now() - (n % 700) * interval '1 day', current_date - (n % 700) + 7, false,
+              CASE WHEN n % 3 <> 0 THEN now() - (n % 700) * interval '1 day'
+                   + (n % 12) * interval '1 day' END
+       FROM generate_series(1, 10000) n
+       JOIN package p ON p.name = 'fig-' || (n * 13 % :entries + 1),
+            (SELECT id FROM "user" WHERE name = 'wf-citizen-01') u""",
+]
+
+
+def figures_case(args: argparse.Namespace, probe: Probe) -> dict[str, Any]:
+    """Grow the site in SQL, then time the figures."""
+    start = time.perf_counter()
+    for statement in FIGURES_SQL:
+        sql(statement, {"entries": args.figures_entries - DEPARTMENTS * args.entries_per_department})
+    for table in ("package", "govshare_data_update", "govshare_info_item", "govshare_grant",
+                  "govshare_usage", "govshare_audit_log", "govshare_error_report"):
+        sql(f"ANALYZE {table}")
+    generate_s = time.perf_counter() - start
+    counts = dict(zip(("entries", "requests", "grants", "usage", "downloads", "error reports",
+                       "information items"), sql("""
+        SELECT (SELECT count(*) FROM package WHERE state = 'active'),
+               (SELECT count(*) FROM govshare_request), (SELECT count(*) FROM govshare_grant),
+               (SELECT count(*) FROM govshare_usage),
+               (SELECT count(*) FROM govshare_audit_log WHERE event = 'data.downloaded'),
+               (SELECT count(*) FROM govshare_error_report),
+               (SELECT count(*) FROM govshare_info_item)""")[0]))
+    year = datetime.date.today().year
+    calls = {
+        "authority, whole city, this year": ("wf-authority-1", {"year": year}),
+        "authority, whole city, two years": ("wf-authority-1", {
+            "date_from": (datetime.date.today() - datetime.timedelta(days=HISTORY_DAYS)).isoformat()}),
+        "department admin, own department, this year": (
+            "wf-admin-01", {"owner_org": dept_name(1), "year": year}),
+    }
+    timings: dict[str, dict[str, Any]] = {}
+    for name, (user, data) in calls.items():
+        probe.timed("govshare_department_figures", user, **data)  # warm-up, not counted
+        runs = [probe.timed("govshare_department_figures", user, **data)
+                for _ in range(args.figures_calls)]
+        result = runs[-1][2]
+        shown = result["city"] or result["departments"][0]["figures"]
+        timings[name] = {"ms": [ms for ms, _, _ in runs], "sql": runs[-1][1],
+                         "requests": shown["share_requests_received"] + shown["open_applications_received"],
+                         "entries": shown["entries"]}
+    return {"counts": counts, "generate_s": generate_s, "timings": timings}
+
+
+def print_figures(found: dict[str, Any]) -> None:
+    print(f"\ngovshare_department_figures: the site grown in SQL in {found['generate_s']:.1f} s to "
+          + ", ".join(f"{v:,} {k}" for k, v in found["counts"].items()) + ":\n")
+    print_table(("call", "entries / requests counted", "p50 / max (ms)", "SQL statements"),
+                [(name, f"{t['entries']:,} / {t['requests']:,}",
+                  f"{percentile(t['ms'], 50):.0f} / {max(t['ms']):.0f}", str(t["sql"]))
+                 for name, t in found["timings"].items()])
+    print(f"\nTarget: under 5 s. 1-minute load average: {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} cores.")
 
 
 def state_counts() -> dict[str, int]:
@@ -454,6 +580,10 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--entries-per-department", type=int, default=5)
     p.add_argument("--queries", type=int, default=200, help="timed calls of each kind")
     p.add_argument("--ini", default=".stack/bench-workflow.ini")
+    p.add_argument("--case", choices=("all", "figures"), default="all",
+                   help="figures: only the department figures at --figures-entries entries")
+    p.add_argument("--figures-entries", type=int, default=50_000)
+    p.add_argument("--figures-calls", type=int, default=5, help="timed calls of each kind")
     return p.parse_args()
 
 

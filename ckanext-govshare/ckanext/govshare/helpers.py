@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from ckanext.govshare import access, pages, registration, schema, sources, timeliness, workflow
+from ckanext.govshare import (access, figures, pages, registration, schema, sources, timeliness,
+                              workflow)
 
 __all__ = ["govshare_how_to_get_access", "govshare_request_kind", "govshare_state_label",
            "govshare_working_days_left", "govshare_calendar_warning", "govshare_choice_label", "govshare_unread_count",
            "govshare_pending_request", "govshare_applicant_types", "govshare_item_sources",
-           "govshare_timeliness_notices"]
+           "govshare_timeliness_notices", "govshare_public_figures"]
 
 
 def govshare_how_to_get_access(package: dict[str, Any]) -> str:
@@ -69,3 +70,9 @@ def govshare_timeliness_notices() -> list[str]:
     consequence (govshare.timeliness.sanction), shown on the request pages."""
     departments = access.department_ids(pages.current_user())
     return [n for n in (timeliness.notice(org_id) for org_id in sorted(departments)) if n]
+
+
+def govshare_public_figures() -> dict[str, int]:
+    """The home page's statistics (entries, departments, open entries, downloads,
+    applications), from the department figures."""
+    return figures.public()

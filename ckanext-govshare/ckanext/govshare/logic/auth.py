@@ -30,6 +30,7 @@ __all__ = [
     "govshare_info_item_synonym_delete", "govshare_info_item_synonym_list",
     "govshare_info_item_duplicates",
     "govshare_data_update_declare", "govshare_timeliness_list", "govshare_timeliness_check",
+    "govshare_department_figures",
 ]
 
 
@@ -384,3 +385,16 @@ def govshare_timeliness_list(context: Context, data_dict: DataDict) -> AuthResul
 
 def govshare_timeliness_check(context: Context, data_dict: DataDict) -> AuthResult:
     return _refused(tk._("Only system administrators run the deadline job."))
+
+
+def govshare_department_figures(context: Context, data_dict: DataDict) -> AuthResult:
+    """The authority (and sysadmins) see every department; a department's admins their own."""
+    user = access.context_user(context)
+    if access.is_authority(user):
+        return {"success": True}
+    wanted = data_dict.get("owner_org")
+    org = model.Group.get(wanted) if isinstance(wanted, str) and wanted else None
+    if org is not None and org.id in access.department_ids(user, ("admin",)):
+        return {"success": True}
+    return _refused(tk._("Only the data authority and a department's administrators may see "
+                         "the department's figures."))

@@ -321,6 +321,17 @@ def duty_change_create(not_empty: Validator, not_missing: Validator, govshare_te
             "date": [not_empty, govshare_date]}
 
 
+@validator_args
+def department_figures(govshare_ignore_blank: Validator, govshare_text: Validator,
+                       govshare_date: Validator, govshare_calendar_year: Validator,
+                       group_id_or_name_exists: Validator) -> Schema:
+    """year, or date_from / date_to; owner_org: one department."""
+    return {"year": [govshare_ignore_blank, govshare_calendar_year],
+            "date_from": [govshare_ignore_blank, govshare_date],
+            "date_to": [govshare_ignore_blank, govshare_date],
+            "owner_org": [govshare_ignore_blank, govshare_text(ID_MAX), group_id_or_name_exists]}
+
+
 # Each govshare action's input schema.
 ACTIONS: dict[str, Callable[[], Schema]] = {
     "govshare_catalog_submit": catalog_submit,
@@ -363,4 +374,5 @@ ACTIONS: dict[str, Callable[[], Schema]] = {
     "govshare_data_update_declare": data_update_declare,
     "govshare_timeliness_list": timeliness_list,
     "govshare_timeliness_check": no_input,
+    "govshare_department_figures": department_figures,
 }
