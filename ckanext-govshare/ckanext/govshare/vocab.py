@@ -28,6 +28,10 @@ EU_LANGUAGE = Namespace(EU + "language/")
 EU_LICENCE = Namespace(EU + "licence/")
 IANA = "https://www.iana.org/assignments/media-types/"
 ADMS_PUBLISHER_TYPE = Namespace("http://purl.org/adms/publishertype/")
+DCATAP = Namespace("http://data.europa.eu/r5r/")
+# A distribution's planned availability: registered (备案) entries stay, others may change.
+AVAILABILITY = {True: URIRef(EU + "planned-availability/STABLE"),
+                False: URIRef(EU + "planned-availability/EXPERIMENTAL")}
 
 # update_frequency → the EU frequency vocabulary (one EU code each, so it reads back).
 FREQUENCY = {"realtime": "CONT", "daily": "DAILY", "weekly": "WEEKLY", "monthly": "MONTHLY",

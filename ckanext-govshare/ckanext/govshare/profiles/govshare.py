@@ -219,11 +219,19 @@ class GovshareDCATAP3Profile(EuropeanDCATAP3Profile):
             g.add((dist, DCAT.mediaType, media_type))
             g.add((media_type, RDF.type, DCT.MediaType))
         if dataset_dict.get("open_type") in codes.PUBLISHED_OPEN_TYPES:
-            licence = URIRef(tk.config.get("govshare.dcat.licence"))
-            g.add((dist, DCT.license, licence))
-            g.add((licence, RDF.type, DCT.LicenseDocument))
+            self._add_licence(dist)
+        availability = vocab.AVAILABILITY[dataset_dict.get("catalog_state") == codes.REGISTERED]
+        g.add((dist, vocab.DCATAP.availability, availability))
+        g.add((availability, RDF.type, SKOS.Concept))
+        g.add((availability, SKOS.prefLabel,
+               Literal(str(availability).rsplit("/", 1)[1].capitalize(), lang="en")))
         access = [f for f in catalog.resource_fields() if f["field_name"] == ACCESS_METHOD]
         self._add_terms(dist, resource, access, "resource")
+
+    def _add_licence(self, subject: Any) -> None:
+        licence = URIRef(tk.config.get("govshare.dcat.licence"))
+        self.g.add((subject, DCT.license, licence))
+        self.g.add((licence, RDF.type, DCT.LicenseDocument))
 
     def graph_from_catalog(self, catalog_dict: dict[str, Any], catalog_ref: Any) -> None:
         super().graph_from_catalog(catalog_dict, catalog_ref)
@@ -231,8 +239,12 @@ class GovshareDCATAP3Profile(EuropeanDCATAP3Profile):
         g.bind("gs", vocab.GS)
         g.remove((catalog_ref, DCT.language, None))
         self._add_language(catalog_ref)
-        for homepage in g.objects(catalog_ref, FOAF.homepage):
-            g.add((homepage, RDF.type, FOAF.Document))
+        # The home page, not the catalog's own IRI (which the base profile names as such).
+        g.remove((catalog_ref, FOAF.homepage, None))
+        homepage = URIRef(tk.url_for("home.index", _external=True))
+        g.add((catalog_ref, FOAF.homepage, homepage))
+        g.add((homepage, RDF.type, FOAF.Document))
+        self._add_licence(catalog_ref)
         themes = vocab.scheme_uri("themes")
         g.add((catalog_ref, DCAT.themeTaxonomy, themes))
         vocab.add_scheme(g, "themes")
