@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 from ckan import model
-from ckan.tests import helpers
+from ckan.cli.cli import ckan
+from ckan.lib import api_token
+from ckan.tests import factories, helpers
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, RDFS, SKOS
 
@@ -213,3 +215,24 @@ def test_the_vocabularies_are_open_on_the_sharing_site(app, clean_db):
 def test_the_publisher_is_found_again_by_its_credit_code(entries):
     parsed = from_rdf(to_rdf(entries[0]))
     assert model.Group.get(parsed["owner_org"]).id == entries[0]["owner_org"]
+
+
+def test_package_list_refuses_a_bad_limit(app, clean_db):
+    response = app.get("/api/3/action/package_list", query_string={"limit": "x"})
+    assert response.status_code == 409 and "limit" in response.json["error"]
+
+
+def test_token_add_prints_the_bare_token(cli, clean_db):
+    """ckan user token add: stdout is the token alone (CKAN's own prints a heading and a
+    tab before it), and the token signs the user in."""
+    user = factories.User()
+    result = cli.invoke(ckan, ["user", "token", "add", user["name"], "script"])
+    assert result.exit_code == 0, result.output
+    token = result.stdout.strip("\n")
+    assert token and token == token.strip() and "\t" not in result.stdout
+    assert result.stdout == token + "\n"
+    app_user = model.Session.query(model.ApiToken).filter_by(user_id=user["id"]).one()
+    assert app_user.name == "script"
+    assert api_token.get_user_from_token(token).name == user["name"]
+    listed = cli.invoke(ckan, ["user", "token", "list", user["name"]])
+    assert listed.exit_code == 0 and "script" in listed.output
