@@ -143,6 +143,8 @@ def test_the_public_catalog_is_valid_dcat_ap_3(demo_city, app, shapes):
 
 def test_the_sharing_catalog_as_a_department_sees_it_is_valid_dcat_ap_3(
         demo_city, app, shapes, monkeypatch):
+    """The city loaded as a combined site, served as the sharing site: the index's labels
+    of registered entries are the same (``gov``), the site role decides the rest."""
     token = department_token()
     monkeypatch.setitem(config, "govshare.site_role", "sharing")
     seen = helpers.call_action("package_search", {"user": "dcat-department-user",
