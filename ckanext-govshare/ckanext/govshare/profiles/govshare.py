@@ -32,7 +32,6 @@ from ckanext.govshare import schema as catalog
 # Catalog fields written with a DCAT-AP property; every other field is a govshare term.
 DCAT_FIELDS = ("title", "notes", "tag_string", "owner_org", "resource_code", "publish_date",
                "update_frequency", "themes")
-INFO_ITEMS = "info_items"
 LIST_PRESETS = ("multiple_select", "multiple_checkbox", "multiple_text")
 ACCESS_METHOD = "access_method"
 
