@@ -36,5 +36,6 @@ setup(
     entry_points={
         "ckan.plugins": ["govshare = ckanext.govshare.plugin:GovsharePlugin"],
         "babel.extractors": ["ckan = ckan.lib.extract:extract_ckan"],
+        "ckan.rdf.profiles": ["govshare = ckanext.govshare.profiles:GovshareDCATAP3Profile"],
     },
 )

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
+from ckan.cli import user as ckan_user
 
-__all__ = ["govshare"]
+__all__ = ["govshare", "user"]
 
 
 @click.group(short_help="Government data platform commands")
@@ -280,3 +282,30 @@ def sources_rebuild() -> None:
     count = sources.rebuild()
     model.repo.commit()
     click.echo(f"information items indexed: {count}")
+
+
+# ------------------------------------------------------------------ ckan user token add
+
+def _bare_token_add(core: click.Command) -> click.Command:
+    """CKAN's ``ckan user token add`` (ckan/cli/user.py ``add_token``), run as with its
+    ``--quiet``: stdout is the token alone (CKAN prints a heading and a tab before it, which
+    scripts read as part of the token); the heading goes to stderr."""
+    def add(**arguments: Any) -> None:
+        arguments["quiet"] = True
+        click.secho("API Token created:", fg="green", err=True)
+        core.callback(**arguments)
+
+    return click.Command("add", params=core.params, callback=add, help=core.help,
+                         short_help=core.short_help, context_settings=core.context_settings)
+
+
+def _user_group() -> click.Group:
+    """CKAN's ``ckan user`` group with ``token add`` printing the bare token; every other
+    command is CKAN's own (IClick replaces the core group by name)."""
+    token = click.Group("token", help=ckan_user.token.help, commands={
+        **ckan_user.token.commands, "add": _bare_token_add(ckan_user.token.commands["add"])})
+    return click.Group("user", help=ckan_user.user.help, short_help=ckan_user.user.short_help,
+                       commands={**ckan_user.user.commands, "token": token})
+
+
+user = _user_group()

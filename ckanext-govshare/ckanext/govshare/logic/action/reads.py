@@ -10,13 +10,14 @@ from typing import Any, Callable, Optional
 
 import ckan.plugins.toolkit as tk
 from ckan import model
+from ckan.logic.schema import default_pagination_schema
 from ckan.types import Action, Context, DataDict
 from ckanext.activity.model import Activity
 
 from ckanext.govshare import access, search, usage
 
 
-__all__ = ['package_show', 'resource_show', 'datastore_search', 'package_search', 'current_package_list_with_resources', 'resource_view_list', 'resource_search', 'activity_diff', 'tag_list', 'tag_search', 'tag_autocomplete', 'member_list']
+__all__ = ['package_show', 'resource_show', 'datastore_search', 'package_search', 'current_package_list_with_resources', 'resource_view_list', 'resource_search', 'activity_diff', 'tag_list', 'tag_search', 'tag_autocomplete', 'member_list', 'package_list']
 
 
 def _policy(context: Context) -> access.DataPolicy | None:
@@ -101,6 +102,29 @@ def package_search(up: Action, context: Context, data_dict: DataDict) -> dict[st
     result = up(context, data_dict)
     _shown_policy(context).present([r for r in result["results"] if "resources" in r])
     return result
+
+
+@tk.chained_action
+@tk.side_effect_free
+def package_list(up: Action, context: Context, data_dict: DataDict) -> list[str]:
+    """The names (ids in API v2) of every entry the caller may see, by the search rule
+    (``access.visible_clause``), where CKAN lists public datasets only: a client dumping
+    the catalog (``ckanapi dump datasets --all``) gets all it is entitled to."""
+    data, errors = tk.navl_validate(data_dict, default_pagination_schema(), context)
+    if errors:
+        raise tk.ValidationError(errors)
+    tk.check_access("package_list", context, data)
+    viewer, everything = access.shown_to(context)
+    column = model.Package.id if context.get("api_version") == 2 else model.Package.name
+    query = model.Session.query(column).filter(model.Package.state == "active")
+    if not everything:
+        query = query.filter(access.visible_clause(viewer))
+    query = query.order_by(column)
+    if data.get("limit"):
+        query = query.limit(data["limit"])
+    if data.get("offset"):
+        query = query.offset(data["offset"])
+    return [row[0] for row in query]
 
 
 @tk.chained_action
