@@ -174,6 +174,8 @@ def test_overdue_after_the_grace_period(city):
         call(city["provider_admin"], "govshare_data_update_declare", package_id=monthly["id"],
              date="2026-02-16")
         assert show(monthly)["update_overdue"] is False
+        read = call(city["provider_member"], "package_show", id=monthly["id"])
+        assert read["data_updated"][:10] == "2026-02-16" and read["update_overdue"] is False
 
 
 @pytest.mark.ckan_config("govshare.timeliness.grace_days", 0)

@@ -22,8 +22,10 @@ import ckan.plugins.toolkit as tk
 import flask
 from ckan import authz, model
 from ckan.lib import signals
+from psycopg2 import errors
 from sqlalchemy import event as sa_event
 from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session
 
 from ckanext.govshare import workdays
@@ -151,9 +153,12 @@ def record_now(event: str, object_type: Optional[str] = None, object_id: Optiona
     """An event that is no change of the database (a sign-in, a download): written at once
     on its own connection, whatever becomes of the request's transaction."""
     row = _row(event, object_type, object_id, detail, outcome, actor, actor_name)
-    with model.meta.engine.begin() as connection:
-        if _installed(connection):
+    try:
+        with model.meta.engine.begin() as connection:
             connection.execute(AuditEvent.__table__.insert(), [row])
+    except ProgrammingError as error:  # no log before `ckan db upgrade -p govshare`; every
+        if not isinstance(error.orig, errors.UndefinedTable):  # download writes: no look-up first
+            raise
 
 
 def _installed(connection: Any) -> bool:

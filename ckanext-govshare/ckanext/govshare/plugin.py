@@ -70,7 +70,7 @@ class GovsharePlugin(DefaultTranslation, p.SingletonPlugin):
 
     def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> None:
         if not (context.get("for_edit") or context.get("for_update")):
-            pkg_dict.update(timeliness.fields(pkg_dict["id"]))
+            pkg_dict.update(timeliness.shown(pkg_dict))
 
     # IPermissionLabels
     def get_dataset_labels(self, dataset_obj: Any) -> list[str]:

@@ -89,6 +89,13 @@ def _parse_day(value: Any) -> Optional[datetime.date]:
         return None
 
 
+def last_update(updated: Any, published: Any, created: Any,
+                today: datetime.date) -> datetime.date:
+    """The day the data last changed as far as the platform knows: recorded, else the
+    entry's publication, else its creation."""
+    return _parse_day(updated) or _parse_day(published) or _parse_day(created) or today
+
+
 @dataclasses.dataclass
 class Status:
     package_id: str
@@ -128,9 +135,7 @@ def statuses(org_ids: Optional[Iterable[str]] = None, package_ids: Optional[Iter
     result = []
     for (package_id, name, title, owner_org, created, frequency, published, updated,
          indexed) in query.order_by(pkg.title):
-        last = (updated.date() if updated else _parse_day(published)
-                or (created.date() if created else today))
-        due = due_date(frequency, last)
+        due = due_date(frequency, last_update(updated, published, created, today))
         result.append(Status(package_id, name, title, owner_org, frequency, updated, due,
                              is_overdue(due, today), bool(indexed)))
     return result
@@ -197,6 +202,19 @@ def fields(package_id: str) -> dict[str, Any]:
     if status is None:
         return {}
     return {"data_updated": status.as_dict()["data_updated"], "update_overdue": status.overdue}
+
+
+def shown(pkg_dict: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` of an entry as package_show gives it. A copy from the search index has its
+    ``data_updated`` from the database, as of its indexing (every change of it reindexes the
+    entry); only ``update_overdue`` moves with the calendar. A copy from the database (it has
+    no ``data_updated``) asks the database."""
+    if "data_updated" not in pkg_dict:
+        return fields(pkg_dict["id"])
+    today = workdays.today()
+    last = last_update(pkg_dict["data_updated"], pkg_dict.get("publish_date"),
+                       pkg_dict.get("metadata_created"), today)
+    return {"update_overdue": is_overdue(due_date(pkg_dict.get("update_frequency"), last), today)}
 
 
 def for_index(shown: dict[str, Any]) -> dict[str, Any]:
