@@ -29,8 +29,7 @@ def govshare_department_card(package: dict[str, Any]) -> Optional[dict[str, Any]
         return None
     return model_dictize.group_dictize(group, {"model": model, "session": model.Session},
                                        packages_field=None, include_groups=False,
-                                       include_users=False,
-                                       include_extras=False)
+                                       include_users=False, include_extras=False)
 
 
 def govshare_how_to_get_access(package: dict[str, Any]) -> str:
