@@ -20,7 +20,7 @@ from ckan.tests import helpers
 
 from conftest import create_entry, make_department, make_user
 from ckanext.govshare.model import CatalogStep
-from test_browser import (ARTIFACTS, BASE_URL, BROWSER, CHROMIUM, PASSWORD, ROOT, _playwright,
+from test_browser import (ARTIFACTS, BROWSER, CHROMIUM, PASSWORD, ROOT, _playwright,
                           pytestmark, server)  # noqa: F401 (pytestmark, the server fixture)
 
 SHOTS = ARTIFACTS.with_name("browser-catalog")

@@ -353,7 +353,8 @@ def test_an_evidence_file_over_the_api(app, world):
     ("page.html", b"<script>alert(1)</script>", "不接受此类型"),
     ("tool.exe", b"MZ", "不接受此类型"),
     ("big.pdf", b"%PDF" + b"0" * (1024 * 1024), "超过 1 MB"),
-    ("empty.pdf", b"", "为空")])
+    ("empty.pdf", b"", "为空"),
+    ("公告" * 100 + ".pdf", b"%PDF", "不超过 200 个字符")])
 @pytest.mark.ckan_config("govshare.error_report.evidence_max_mb", "1")
 def test_an_evidence_file_of_a_wrong_type_or_size_is_refused_in_chinese(
         app, world, name, content, words):

@@ -469,3 +469,12 @@ def test_another_department_cannot_declare_from_the_page(city, app):
              data={"package_id": entry["id"], "date": timeliness.workdays.today().isoformat()},
              status=403)
     assert show(entry)["update_overdue"] is True
+
+
+def test_the_page_shows_a_draft_as_not_counted(city, app):
+    stale(city, title="未备案资源", catalog_state="draft")
+    page = app.get("/govshare/timeliness", headers=headers(city["provider_member"])).body
+    assert "未备案资源" in page and "尚未备案（不计入）" in page
+    overdue = app.get("/govshare/timeliness?overdue=true",
+                      headers=headers(city["provider_member"])).body
+    assert "未备案资源" not in overdue

@@ -20,7 +20,7 @@ from ckan.lib import uploader
 from sqlalchemy import exists, false, insert, true, update
 from werkzeug.datastructures import FileStorage
 
-from ckanext.govshare import access, notify, workdays
+from ckanext.govshare import access, inputs, notify, workdays
 from ckanext.govshare.model import Audit, ErrorReport
 from ckanext.govshare.model.error_report import CORRECTED, NOT_ERROR, OPEN
 from ckanext.govshare.workflow import audit, authority_users, error, members
@@ -28,6 +28,7 @@ from ckanext.govshare.workflow import audit, authority_users, error, members
 OUTCOMES = (CORRECTED, NOT_ERROR)
 # Who answers for the provider: those who may edit its entries.
 CORRECTORS = ("admin", "editor")
+NAME_MAX = 200  # an evidence file's name
 
 
 def state_label(state: str) -> str:
@@ -74,8 +75,6 @@ def overdue_clause(today: Optional[datetime.date] = None) -> Any:
     return (ErrorReport.state == OPEN) & (ErrorReport.deadline < (today or workdays.today()))
 
 
-# ------------------------------------------------------------------ reporting
-
 # ------------------------------------------------------------------ evidence files
 
 def evidence_upload(value: Any) -> Optional[FileStorage]:
@@ -92,6 +91,9 @@ def evidence_path(report_id: str) -> str:
 def evidence_content(upload: FileStorage) -> tuple[bytes, str]:
     """The file's bytes and its name, within the configured size and types."""
     name = os.path.basename(upload.filename.replace("\\", "/")).strip()
+    if not inputs.storable(name) or len(name) > NAME_MAX:
+        raise error("evidence", tk._("The evidence file's name must be text of at most "
+                                     "{max} characters").format(max=NAME_MAX))
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     allowed = [t.lower().lstrip(".") for t in tk.config.get("govshare.error_report.evidence_types")]
     if extension not in allowed:
@@ -126,6 +128,8 @@ def drop_evidence(report_id: str) -> None:
     except FileNotFoundError:
         pass
 
+
+# ------------------------------------------------------------------ reporting
 
 def create(user: model.User, data: dict[str, Any],
            upload: Optional[FileStorage] = None) -> ErrorReport:
