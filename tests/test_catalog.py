@@ -5,6 +5,7 @@ import datetime
 from typing import Any
 
 import pytest
+import sqlalchemy
 import ckan.plugins.toolkit as tk
 from ckan import model
 from ckan.tests import factories, helpers
@@ -145,6 +146,88 @@ def test_all_or_none_with_errors_naming_entry_and_field(city):
     assert "缺条件条目" in messages and "共享条件" in messages  # the entry and the field
     assert _state("good-entry") == "draft" and _state("bad-entry") == "draft"
     assert model.Session.query(CatalogStep).count() == 0
+
+
+def _five_drafts(city: dict[str, Any]) -> list[dict[str, Any]]:
+    return [call(city["editor"], "package_create",
+                 **_entry(city["provider"], name=f"bulk-{i}", title=f"批量条目{i}"))
+            for i in range(1, 6)]
+
+
+def _indexed_state(user: dict[str, Any], name: str) -> str:
+    """The catalog_state of the entry's search document (what Solr has, not PostgreSQL)."""
+    found = call(user, "package_search", fq=f'name:"{name}"', include_private=True)
+    return found["results"][0]["catalog_state"]
+
+
+def _activities(package_id: str) -> int:
+    from ckanext.activity.model import Activity
+    return model.Session.query(Activity).filter(Activity.object_id == package_id).count()
+
+
+def test_a_bulk_step_is_one_transaction_and_indexed_after_it(city):
+    entries = _five_drafts(city)
+    before = {e["id"]: _activities(e["id"]) for e in entries}
+    commits = []  # the database's COMMITs (a savepoint's release is none)
+    listener = lambda connection: commits.append(connection)  # noqa: E731
+    sqlalchemy.event.listen(model.meta.engine, "commit", listener)
+    try:
+        call(city["admin"], "govshare_catalog_submit", ids=[e["id"] for e in entries],
+             secrecy_review=REVIEW)
+    finally:
+        sqlalchemy.event.remove(model.meta.engine, "commit", listener)
+    assert len(commits) == 1
+    model.Session.expire_all()
+    assert {_state(e["name"]) for e in entries} == {"submitted"}
+    assert {_indexed_state(city["authority"], e["name"]) for e in entries} == {"submitted"}
+    # each entry's change is in its activity stream, as a single package_update's would be
+    assert all(_activities(e["id"]) == before[e["id"]] + 1 for e in entries)
+    call(city["authority"], "govshare_catalog_return", ids=[e["id"] for e in entries[:2]],
+         reason="请补充")
+    call(city["authority"], "govshare_catalog_confirm", ids=[e["id"] for e in entries[2:]])
+    assert [_indexed_state(city["authority"], e["name"]) for e in entries] == [
+        "returned", "returned", "registered", "registered", "registered"]
+    assert "bulk-3" in _search_names(city["other"]) and "bulk-1" not in _search_names(
+        city["other"])
+
+
+@pytest.mark.parametrize("step", ["submit", "confirm", "return"])
+def test_a_failure_on_the_third_of_five_entries_leaves_the_first_two_unchanged(
+        city, monkeypatch, step):
+    """The write itself is all or none: with the check before it let through (as if the
+    third entry changed after it), package_update refusing the third rolls back the first
+    two, in PostgreSQL and in Solr, with no step, audit row or activity left."""
+    from ckanext.govshare.model import AuditEvent
+
+    entries = _five_drafts(city)
+    ids = [e["id"] for e in entries]
+    if step != "submit":
+        call(city["admin"], "govshare_catalog_submit", ids=ids, secrecy_review=REVIEW)
+    state = _state("bulk-1")
+    package = model.Package.get(ids[2])
+    package.extras = {**package.extras, "share_type": "conditional"}  # no share_condition
+    model.Session.commit()
+    steps, audits = model.Session.query(CatalogStep).count(), model.Session.query(
+        AuditEvent).count()
+    activities = {i: _activities(i) for i in ids}
+    monkeypatch.setattr(catalog_review, "_target", lambda user, package, state, changes: (
+        dict(tk.get_action("package_show")({"ignore_auth": True, "for_update": True},
+                                           {"id": package.id}),
+             catalog_state=state, **(changes or {})), []))
+    with pytest.raises(tk.ValidationError) as error:
+        if step == "submit":
+            call(city["admin"], "govshare_catalog_submit", ids=ids, secrecy_review=REVIEW)
+        elif step == "confirm":
+            call(city["authority"], "govshare_catalog_confirm", ids=ids)
+        else:
+            call(city["authority"], "govshare_catalog_return", ids=ids, reason="不行")
+    assert "share_condition" in error.value.error_dict
+    model.Session.remove()
+    assert [_state(e["name"]) for e in entries] == [state] * 5
+    assert [_indexed_state(city["authority"], e["name"]) for e in entries] == [state] * 5
+    assert model.Session.query(CatalogStep).count() == steps
+    assert model.Session.query(AuditEvent).count() == audits
+    assert {i: _activities(i) for i in ids} == activities
 
 
 def test_entries_of_several_departments_or_registered_ones_are_refused(city, sysadmin_context):

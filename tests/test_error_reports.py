@@ -3,6 +3,8 @@ working days, overdue reports reaching the authority, the emails, and the pages.
 from __future__ import annotations
 
 import email
+import io
+import os
 from typing import Any
 
 import lxml.html
@@ -13,6 +15,7 @@ from ckan.tests import factories, helpers
 from freezegun import freeze_time
 
 from conftest import as_user, create_entry, make_department, make_user, run_jobs
+from ckanext.govshare import error_reports
 from ckanext.govshare.model import Audit, ErrorReport, Notification
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
@@ -305,3 +308,120 @@ def test_the_authority_sees_all_reports_overdue_first(app, world):
     rows = page.xpath('//tr[contains(@class, "govshare-error-report-row")]')
     assert [r.get("data-report-id") for r in rows] == [late["id"], fresh["id"]]
     assert "table-danger" in rows[0].get("class") and "table-danger" not in rows[1].get("class")
+
+
+# ------------------------------------------------------------------ evidence files
+
+PDF = b"%PDF-1.4\n% evidence: the 2025 notice of the move\n%%EOF\n"
+
+
+def _with_evidence_file(app, world, content: bytes = PDF, name: str = "民政局公告.pdf",
+                        **form: Any):
+    url = f"/dataset/{world['entry']['name']}/error-report"
+    data = {"location": "第3行 地址", "description": "地址已变更", **form,
+            "evidence": (io.BytesIO(content), name)}
+    return app.post(url, data=data, headers=_headers(world["clerk"]),
+                    content_type="multipart/form-data")
+
+
+def test_an_evidence_file_from_the_form_is_kept_and_downloaded_by_the_reporter(app, world):
+    page = _with_evidence_file(app, world)
+    created = model.Session.query(ErrorReport).one()
+    assert created.evidence_filename == "民政局公告.pdf" and created.evidence_size == len(PDF)
+    assert "民政局公告.pdf" in page.body
+    download = app.get(f"/govshare/error-reports/{created.id}/evidence",
+                       headers=_headers(world["clerk"]))
+    assert download.data == PDF
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_an_evidence_file_over_the_api(app, world):
+    response = app.post("/api/3/action/govshare_error_report_create", data={
+        "package_id": world["entry"]["id"], "location": "标题", "description": "错别字",
+        "evidence": (io.BytesIO(b"a,b\n1,2\n"), "rows.csv")},
+        headers=_headers(world["citizen"]), content_type="multipart/form-data")
+    result = response.json["result"]
+    assert result["evidence"] is None
+    assert result["evidence_file"]["name"] == "rows.csv"
+    assert result["evidence_file"]["size"] == 8
+    assert app.get(result["evidence_file"]["url"],
+                   headers=_headers(world["citizen"])).data == b"a,b\n1,2\n"
+
+
+@pytest.mark.parametrize("name, content, words", [
+    ("page.html", b"<script>alert(1)</script>", "不接受此类型"),
+    ("tool.exe", b"MZ", "不接受此类型"),
+    ("big.pdf", b"%PDF" + b"0" * (1024 * 1024), "超过 1 MB"),
+    ("empty.pdf", b"", "为空"),
+    ("公告" * 100 + ".pdf", b"%PDF", "不超过 200 个字符")])
+@pytest.mark.ckan_config("govshare.error_report.evidence_max_mb", "1")
+def test_an_evidence_file_of_a_wrong_type_or_size_is_refused_in_chinese(
+        app, world, name, content, words):
+    evidence_dir = os.path.dirname(error_reports.evidence_path("x"))
+    files = set(os.listdir(evidence_dir)) if os.path.isdir(evidence_dir) else set()
+    response = app.post("/api/3/action/govshare_error_report_create", data={
+        "package_id": world["entry"]["id"], "location": "标题", "description": "错别字",
+        "evidence": (io.BytesIO(content), name)},
+        headers=_headers(world["clerk"]), content_type="multipart/form-data", status=409)
+    assert words in response.json["error"]["evidence"][0]
+    assert model.Session.query(ErrorReport).count() == 0
+    assert (set(os.listdir(evidence_dir)) if os.path.isdir(evidence_dir) else set()) == files
+
+
+def test_the_form_refuses_text_and_file_together_and_shows_the_limits(app, world):
+    page = app.get(f"/dataset/{world['entry']['name']}/error-report",
+                   headers=_headers(world["clerk"]))
+    tree = _tree(page)
+    assert tree.xpath('//form[@id="govshare-error-report-form"]/@enctype') == [
+        "multipart/form-data"]
+    assert tree.xpath('//input[@id="field-evidence-file"][@type="file"]')
+    assert "10 MB" in page.body
+    refused = app.post(f"/dataset/{world['entry']['name']}/error-report", data={
+        "location": "标题", "description": "错", "evidence": [(io.BytesIO(PDF), "a.pdf"),
+                                                            "公告见附件"]},
+        headers=_headers(world["clerk"]), content_type="multipart/form-data", status=400)
+    assert "文字或文件" in refused.body
+    assert model.Session.query(ErrorReport).count() == 0
+
+
+@pytest.mark.parametrize("who, allowed", [
+    ("clerk", True), ("provider_admin", True), ("provider_editor", True),
+    ("provider_member", True), ("authority", True), ("sysadmin", True),
+    ("other_admin", False), ("citizen", False), ("grantee", False), ("provider_of_another",
+                                                                     False)])
+def test_only_the_reporter_the_provider_and_the_authority_download_the_evidence(
+        app, world, sysadmin_context, who, allowed):
+    if who == "grantee":  # departments are granted conditional entries
+        helpers.call_action("package_patch", dict(sysadmin_context), id=world["entry"]["id"],
+                            share_type="conditional", share_condition="限履职使用",
+                            usage_scope=["work_reference"])
+    _with_evidence_file(app, world)
+    report_id = model.Session.query(ErrorReport).one().id
+    if who == "sysadmin":
+        user = {"name": sysadmin_context["user"]}
+    elif who == "grantee":  # a department that holds an active grant on the entry
+        grantee = make_department(name="grantee-dept")
+        user = make_user(grantee, "admin")
+        import datetime
+        helpers.call_action("govshare_grant_create", as_user(world["provider_admin"]),
+                            package_id=world["entry"]["id"], grantee_org=grantee["id"],
+                            reason="履职需要", valid_from=datetime.date.today().isoformat(),
+                            valid_until=(datetime.date.today()
+                                         + datetime.timedelta(days=30)).isoformat())
+    elif who == "provider_of_another":  # the admin of a department with entries of its own
+        elsewhere = make_department(name="elsewhere-dept")
+        create_entry(sysadmin_context, elsewhere)
+        user = make_user(elsewhere, "admin")
+    else:
+        user = world[who]
+    response = app.get(f"/govshare/error-reports/{report_id}/evidence", headers=_headers(user),
+                       status=200 if allowed else 403)
+    assert (PDF in response.data) is allowed
+
+
+def test_anonymous_users_get_no_evidence(app, world):
+    _with_evidence_file(app, world)
+    report_id = model.Session.query(ErrorReport).one().id
+    response = app.get(f"/govshare/error-reports/{report_id}/evidence", follow_redirects=False)
+    assert response.status_code in (302, 303) and PDF not in response.data

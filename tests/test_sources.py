@@ -3,6 +3,7 @@ authority's synonyms and source departments (数源部门), who provides an item
 may see it), the compiler's notice and the duplicate-collection page."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import lxml.html
@@ -323,3 +324,37 @@ def test_compilers_see_which_items_others_provide(app, world):
     # readers who do not compile the entry see no notice
     page = app.get(f"/dataset/{world['relief']['name']}", headers=headers(world["other_member"]))
     assert "govshare-item-sources" not in page.get_data(as_text=True)
+
+
+# ------------------------------------------------------------------ the live hint
+
+def test_the_entry_forms_load_the_live_hint_with_the_action_api(app, world):
+    """The form's script asks govshare_info_item_sources over the action API (GET, as the
+    signed-in compiler); the browser test (tests/test_browser_catalog.py) sees the hint."""
+    for url, package_id in ((f"/dataset/new?owner_org={world['civil']['id']}", ""),
+                            (f"/dataset/edit/{world['relief']['name']}", world["relief"]["id"])):
+        page = lxml.html.fromstring(app.get(url, headers=headers(world["civil_admin"]))
+                                    .get_data(as_text=True))
+        script = page.xpath('//script[contains(@src, "govshare-item-sources.js")]')
+        assert script, url
+        assert script[0].get("data-api").endswith("/api/3/action/govshare_info_item_sources")
+        assert script[0].get("data-package-id") == package_id
+        assert "请通过共享获取" in json.loads(script[0].get("data-labels"))["advice"]
+    script = app.get("/govshare-item-sources.js").get_data(as_text=True)
+    assert "info_items-" in script and "fetch(" in script
+
+
+@pytest.mark.ckan_config("govshare.site_role", "sharing")
+def test_a_compiling_department_asks_the_action_over_the_api(app, world, sysadmin_context):
+    civil_editor = make_user(world["civil"], "editor")
+    # a draft of another department provides nothing yet: it is not registered
+    create_entry(sysadmin_context, world["other"], title="文旅草稿", catalog_state="draft",
+                 info_items=items("身份证号"))
+    call(world["authority"], "govshare_source_designate", name="身份证号", owner_org="police")
+    response = app.get("/api/3/action/govshare_info_item_sources",
+                       query_string={"name": "身份证 号"}, headers=headers(civil_editor))
+    found = response.json["result"]
+    assert {e["title"] for e in found["entries"]} == {"常住人口信息"}
+    assert found["source"]["title"] == "市公安局"
+    app.get("/api/3/action/govshare_info_item_sources", query_string={"name": "身份证号"},
+            status=403)

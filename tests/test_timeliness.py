@@ -392,3 +392,91 @@ def test_the_daily_command_runs_the_timeliness_check(city, smtp_server):
         assert overdue_facet() == {"true": 1}
     assert sorted(r for rcpts, _ in smtp_server.received for r in rcpts) == [
         "admin@provider.test", "editor@provider.test"]
+
+
+# ------------------------------------------------------------------ drafts and the declare form
+
+@pytest.mark.parametrize("state", ["draft", "submitted", "returned"])
+@pytest.mark.ckan_config("govshare.timeliness.sanction", "suspend_requests")
+def test_an_entry_never_registered_is_not_overdue_nor_reminded(city, smtp_server, state):
+    draft = stale(city, title="未备案资源", catalog_state=state)
+    registered = stale(city, title="已备案资源")
+    listed = call(city["provider_member"], "govshare_timeliness_list", owner_org="provider-dept")
+    by_name = {r["title"]: r for r in listed["results"]}
+    assert by_name["未备案资源"]["update_overdue"] is False
+    assert by_name["未备案资源"]["registered"] is False
+    assert by_name["已备案资源"]["update_overdue"] is True
+    overdue = call(city["provider_member"], "govshare_timeliness_list", owner_org="provider-dept",
+                   overdue=True)
+    assert [r["title"] for r in overdue["results"]] == ["已备案资源"]
+    assert "未备案资源" not in listed["notice"] and "已备案资源" in listed["notice"]
+    assert show(draft)["update_overdue"] is False
+    helpers.call_action("govshare_timeliness_check")
+    told = " ".join(n.body for n in model.Session.query(Notification))
+    assert "已备案资源" in told and "未备案资源" not in told
+    assert {n.package_id for n in model.Session.query(TimelinessNotice)} == {registered["id"]}
+
+
+def test_a_draft_counts_once_registered(city):
+    draft = stale(city, title="新编目录", catalog_state="draft")
+    assert show(draft)["update_overdue"] is False
+    call(city["provider_admin"], "govshare_catalog_submit", ids=[draft["id"]], secrecy_review={
+        "reviewer": "张保密", "conclusion": "不涉密", "date": "2026-01-05"})
+    call(city["authority"], "govshare_catalog_confirm", ids=[draft["id"]])
+    assert show(draft)["update_overdue"] is True
+    found = helpers.call_action("package_search", fq="update_overdue:true", include_private=True)
+    assert [p["id"] for p in found["results"]] == [draft["id"]]
+
+
+def test_the_provider_declares_from_the_page(city, app):
+    entry = stale(city, title="逾期资源")
+    page = app.get("/govshare/timeliness", headers=headers(city["provider_editor"]))
+    assert page.body.count('class="govshare-declare-form"') == 1
+    member_page = app.get("/govshare/timeliness", headers=headers(city["provider_member"]))
+    assert 'class="govshare-declare-form"' not in member_page.body  # members do not edit
+    today = timeliness.workdays.today()
+    response = app.post("/govshare/timeliness/declare", headers=headers(city["provider_editor"]),
+                        data={"package_id": entry["id"], "date": today.isoformat(),
+                              "note": "已同步至2026年11月数据"}, follow_redirects=False)
+    assert response.status_code == 302
+    assert show(entry)["update_overdue"] is False
+    assert updated(entry) == today.isoformat()
+    page = app.get("/govshare/timeliness", headers=headers(city["authority"])).body
+    assert "已同步至2026年11月数据" in page
+
+
+@pytest.mark.parametrize("date, note, field, words", [
+    ("", "", "date", "缺少该值"),
+    ("2026-02-30", "", "date", "日期"),
+    ("2999-01-01", "", "date", "不能晚于今天"),
+    (None, "很长" * 101, "note", "200")])
+def test_the_declare_form_shows_errors_in_chinese(city, app, date, note, field, words):
+    entry = stale(city, title="逾期资源")
+    date = timeliness.workdays.today().isoformat() if date is None else date
+    response = app.post("/govshare/timeliness/declare", headers=headers(city["provider_admin"]),
+                        data={"package_id": entry["id"], "date": date, "note": note}, status=400)
+    import lxml.html
+    tree = lxml.html.fromstring(response.body)
+    errors = tree.xpath(f'//form[@class="govshare-declare-form"]//input[@name="{field}"]'
+                        '/following-sibling::span[@class="error-block"]')
+    assert errors and words in errors[0].text_content()
+    assert show(entry)["update_overdue"] is True
+    assert model.Session.get(DataUpdate, entry["id"]) is None or model.Session.get(
+        DataUpdate, entry["id"]).source != timeliness.DECLARED
+
+
+def test_another_department_cannot_declare_from_the_page(city, app):
+    entry = stale(city, title="逾期资源")
+    app.post("/govshare/timeliness/declare", headers=headers(city["requester_admin"]),
+             data={"package_id": entry["id"], "date": timeliness.workdays.today().isoformat()},
+             status=403)
+    assert show(entry)["update_overdue"] is True
+
+
+def test_the_page_shows_a_draft_as_not_counted(city, app):
+    stale(city, title="未备案资源", catalog_state="draft")
+    page = app.get("/govshare/timeliness", headers=headers(city["provider_member"])).body
+    assert "未备案资源" in page and "尚未备案（不计入）" in page
+    overdue = app.get("/govshare/timeliness?overdue=true",
+                      headers=headers(city["provider_member"])).body
+    assert "未备案资源" not in overdue

@@ -9,10 +9,12 @@ stand (see ``hold_review_changes``). Every step is a row of ``govshare_catalog_s
 from __future__ import annotations
 
 import datetime
+import logging
 from typing import Any, Iterable, Optional
 
 import ckan.plugins.toolkit as tk
-from ckan import model
+import pysolr
+from ckan import logic, model
 from ckan.lib.plugins import lookup_package_plugin
 
 from ckanext.govshare import audit, codes, workdays
@@ -25,6 +27,8 @@ REVIEWED_FIELDS = ("share_type", "share_condition", "no_share_basis", "usage_sco
                    "share_method", "open_type", "open_condition")
 # And, for each information item (info_items), its share type and open flag.
 REVIEWED_ITEM_FIELDS = ("share_type", "open")
+
+log = logging.getLogger(__name__)
 
 
 def _error(field: str, message: str) -> tk.ValidationError:
@@ -99,10 +103,36 @@ def _all_or_none(user: model.User, moves: list[tuple[model.Package, str, Optiona
         errors += found
     if errors:
         raise tk.ValidationError({"ids": errors})
-    # CKAN 2.12's package_update neither saves nor indexes under defer_commit, so each
-    # checked entry is written by its own package_update (one commit each)
+    _write(user, targets)
+
+
+def _write(user: model.User, targets: list[dict[str, Any]]) -> None:
+    """The checked entries, each by package_update, in the action's one transaction.
+
+    CKAN 2.12's package_update keeps its write under ``defer_commit`` only with
+    ``return_id_only`` (else it rolls its savepoint back), and then neither commits nor
+    indexes: the action commits once and indexes after (``index``). A failure on any entry
+    rolls the session back, the entries written before it included. ``changed_entities``
+    is what package_update sets when it commits; set here, the activity plugin records
+    each change in the same transaction (its activity_create defers too)."""
     for data in targets:
-        tk.get_action("package_update")(_internal(user), data)
+        context = dict(_internal(user), defer_commit=True, return_id_only=True,
+                       changed_entities={"packages": {data["id"]}})
+        tk.get_action("package_update")(context, data)
+
+
+def index(package_ids: Iterable[str]) -> None:
+    """After the commit: the entries' search documents, one Solr commit for them all. The
+    database has the change either way; an index that failed is rebuilt by
+    ``ckan govshare reindex``."""
+    from ckan.lib import search
+
+    try:
+        for package_id in dict.fromkeys(package_ids):
+            logic.index_update_package({"ignore_auth": True}, package_id, defer_commit=True)
+        search.make_connection().commit()  # waits for the new searcher: the pages show it
+    except (search.SearchIndexError, pysolr.SolrError):
+        log.exception("catalog step committed, but the search index was not updated")
 
 
 def _record(user: model.User, package: model.Package, step: str, from_state: str,

@@ -10,13 +10,17 @@ row, so that two simultaneous answers cannot both win.
 from __future__ import annotations
 
 import datetime
+import mimetypes
+import os
 from typing import Any, Optional
 
 import ckan.plugins.toolkit as tk
 from ckan import model
+from ckan.lib import uploader
 from sqlalchemy import exists, false, insert, true, update
+from werkzeug.datastructures import FileStorage
 
-from ckanext.govshare import access, notify, workdays
+from ckanext.govshare import access, inputs, notify, workdays
 from ckanext.govshare.model import Audit, ErrorReport
 from ckanext.govshare.model.error_report import CORRECTED, NOT_ERROR, OPEN
 from ckanext.govshare.workflow import audit, authority_users, error, members
@@ -24,6 +28,7 @@ from ckanext.govshare.workflow import audit, authority_users, error, members
 OUTCOMES = (CORRECTED, NOT_ERROR)
 # Who answers for the provider: those who may edit its entries.
 CORRECTORS = ("admin", "editor")
+NAME_MAX = 200  # an evidence file's name
 
 
 def state_label(state: str) -> str:
@@ -70,17 +75,73 @@ def overdue_clause(today: Optional[datetime.date] = None) -> Any:
     return (ErrorReport.state == OPEN) & (ErrorReport.deadline < (today or workdays.today()))
 
 
+# ------------------------------------------------------------------ evidence files
+
+def evidence_upload(value: Any) -> Optional[FileStorage]:
+    """The file sent as ``evidence`` (a multipart field of the form or the API), if any."""
+    return value if isinstance(value, FileStorage) and value.filename else None
+
+
+def evidence_path(report_id: str) -> str:
+    """In the FileStore (backed up with it), outside what CKAN serves: only the download
+    page hands it out, to those who may see the report."""
+    return os.path.join(uploader.get_storage_path(), "govshare", "evidence", report_id)
+
+
+def evidence_content(upload: FileStorage) -> tuple[bytes, str]:
+    """The file's bytes and its name, within the configured size and types."""
+    name = os.path.basename(upload.filename.replace("\\", "/")).strip()
+    if not inputs.storable(name) or len(name) > NAME_MAX:
+        raise error("evidence", tk._("The evidence file's name must be text of at most "
+                                     "{max} characters").format(max=NAME_MAX))
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    allowed = [t.lower().lstrip(".") for t in tk.config.get("govshare.error_report.evidence_types")]
+    if extension not in allowed:
+        raise error("evidence", tk._("This type of evidence file is not accepted; accepted: "
+                                     "{types}").format(types="、".join(allowed)))
+    limit = tk.config.get("govshare.error_report.evidence_max_mb") * 1024 * 1024
+    content = upload.stream.read(limit + 1)
+    if len(content) > limit:
+        raise error("evidence", tk._("The evidence file is larger than {size} MB").format(
+            size=tk.config.get("govshare.error_report.evidence_max_mb")))
+    if not content:
+        raise error("evidence", tk._("The evidence file is empty"))
+    return content, name
+
+
+def store_evidence(report: ErrorReport, content: bytes, name: str) -> None:
+    """Writes the checked file under the report's id (the caller's commit makes it count;
+    ``drop_evidence`` undoes it when that fails)."""
+    path = evidence_path(report.id)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".part", "wb") as out:
+        out.write(content)
+    os.replace(path + ".part", path)
+    report.evidence_filename = name
+    report.evidence_mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    report.evidence_size = len(content)
+
+
+def drop_evidence(report_id: str) -> None:
+    try:
+        os.remove(evidence_path(report_id))
+    except FileNotFoundError:
+        pass
+
+
 # ------------------------------------------------------------------ reporting
 
-def create(user: model.User, data: dict[str, Any]) -> ErrorReport:
+def create(user: model.User, data: dict[str, Any],
+           upload: Optional[FileStorage] = None) -> ErrorReport:
     """The schema has checked that the entry exists for this user (a hidden entry is
-    reported missing, in the same words)."""
+    reported missing, in the same words); ``upload`` is an evidence file."""
     package = model.Package.get(data["package_id"])
     resource_id = data.get("resource_id")
     if resource_id and resource_id not in {r.id for r in package.resources}:
         raise error("resource_id", tk._("This resource is not one of the entry's"))
     if not package.owner_org:
         raise error("package_id", tk._("This entry has no provider department to answer"))
+    evidence = evidence_content(upload) if upload is not None else None
     report = ErrorReport(
         package_id=package.id, resource_id=resource_id or None,
         provider_org_id=package.owner_org, reporter_user_id=user.id,
@@ -91,6 +152,8 @@ def create(user: model.User, data: dict[str, Any]) -> ErrorReport:
             "package_id"))
     model.Session.add(report)
     model.Session.flush()
+    if evidence is not None:
+        store_evidence(report, *evidence)
     audit("error_report", report.id, "create", user, None, OPEN)
     notify.tell(correctors(package.owner_org),
                 tk._("Error report on {title}").format(title=package.title),

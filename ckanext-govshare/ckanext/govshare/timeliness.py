@@ -107,25 +107,30 @@ class Status:
     due: Optional[datetime.date]
     overdue: bool
     indexed_overdue: bool
+    registered: bool = True
+    note: Optional[str] = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"package_id": self.package_id, "name": self.name, "title": self.title,
                 "owner_org": self.owner_org, "update_frequency": self.update_frequency,
                 "data_updated": self.data_updated.isoformat() if self.data_updated else None,
                 "update_due": self.due.isoformat() if self.due else None,
-                "update_overdue": self.overdue}
+                "update_overdue": self.overdue, "registered": self.registered,
+                "declared_note": self.note}
 
 
 def statuses(org_ids: Optional[Iterable[str]] = None, package_ids: Optional[Iterable[str]] = None,
              today: Optional[datetime.date] = None) -> list[Status]:
     """The timeliness of the active entries (of these departments, or these entries), in
-    one query."""
+    one query. An entry never registered (a draft, submitted or returned) promises no
+    update to anyone yet: it is never overdue."""
     today = today or workdays.today()
     pkg = model.Package
     query = (model.Session.query(pkg.id, pkg.name, pkg.title, pkg.owner_org, pkg.metadata_created,
                                  pkg.extras["update_frequency"].astext,
                                  pkg.extras["publish_date"].astext,
-                                 DataUpdate.data_updated, DataUpdate.overdue)
+                                 DataUpdate.data_updated, DataUpdate.overdue,
+                                 pkg.extras["catalog_state"].astext, DataUpdate.note)
              .outerjoin(DataUpdate, DataUpdate.package_id == pkg.id)
              .filter(pkg.state == "active", pkg.type == "dataset"))
     if org_ids is not None:
@@ -134,10 +139,12 @@ def statuses(org_ids: Optional[Iterable[str]] = None, package_ids: Optional[Iter
         query = query.filter(pkg.id.in_(list(package_ids)))
     result = []
     for (package_id, name, title, owner_org, created, frequency, published, updated,
-         indexed) in query.order_by(pkg.title):
+         indexed, state, note) in query.order_by(pkg.title):
         due = due_date(frequency, last_update(updated, published, created, today))
+        registered = state == codes.REGISTERED
         result.append(Status(package_id, name, title, owner_org, frequency, updated, due,
-                             is_overdue(due, today), bool(indexed)))
+                             registered and is_overdue(due, today), bool(indexed), registered,
+                             note))
     return result
 
 
@@ -150,12 +157,13 @@ def of_entry(package_id: str) -> Optional[Status]:
 
 def record(package_id: str, source: str, when: Optional[datetime.datetime] = None,
            user: Optional[model.User] = None,
-           resources: Optional[dict[str, str]] = None) -> None:
+           resources: Optional[dict[str, str]] = None, note: Optional[str] = None) -> None:
     """The entry's data changed at ``when`` (now): a later date than the one recorded wins, so
     that a declaration cannot make recorded data older."""
     when = when or datetime.datetime.utcnow()
     values: dict[str, Any] = {"package_id": package_id, "data_updated": when, "source": source,
-                              "declared_by": user.id if user else None, "overdue": False}
+                              "declared_by": user.id if user else None, "overdue": False,
+                              "note": note}
     if resources is not None:
         values["resources"] = resources
     statement = insert(DataUpdate).values(**values)
@@ -164,7 +172,8 @@ def record(package_id: str, source: str, when: Optional[datetime.datetime] = Non
     set_: dict[str, Any] = {
         "data_updated": func.greatest(DataUpdate.data_updated, new.data_updated),
         "source": case((newer, new.source), else_=DataUpdate.source),
-        "declared_by": case((newer, new.declared_by), else_=DataUpdate.declared_by)}
+        "declared_by": case((newer, new.declared_by), else_=DataUpdate.declared_by),
+        "note": case((newer, new.note), else_=DataUpdate.note)}
     if resources is not None:
         set_["resources"] = new.resources
     model.Session.execute(statement.on_conflict_do_update(index_elements=["package_id"],
@@ -187,11 +196,14 @@ def record_resources(package_id: str) -> bool:
     return False
 
 
-def declare(user: model.User, package_id: str, day: datetime.date) -> None:
-    """The provider declares the data updated on ``day`` (not in the future)."""
+def declare(user: model.User, package_id: str, day: datetime.date,
+            note: Optional[str] = None) -> None:
+    """The provider declares the data updated on ``day`` (not in the future), with what
+    was updated (``note``)."""
     if day > workdays.today():
         raise tk.ValidationError({"date": [tk._("The date cannot be in the future")]})
-    record(package_id, DECLARED, datetime.datetime.combine(day, datetime.time()), user)
+    record(package_id, DECLARED, datetime.datetime.combine(day, datetime.time()), user,
+           note=note or None)
 
 
 # ------------------------------------------------------------------ shown and indexed
@@ -214,7 +226,9 @@ def shown(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     today = workdays.today()
     last = last_update(pkg_dict["data_updated"], pkg_dict.get("publish_date"),
                        pkg_dict.get("metadata_created"), today)
-    return {"update_overdue": is_overdue(due_date(pkg_dict.get("update_frequency"), last), today)}
+    due = due_date(pkg_dict.get("update_frequency"), last)
+    return {"update_overdue": pkg_dict.get("catalog_state") == codes.REGISTERED
+            and is_overdue(due, today)}
 
 
 def for_index(shown: dict[str, Any]) -> dict[str, Any]:
@@ -335,7 +349,7 @@ def check(today: Optional[datetime.date] = None) -> tuple[dict[str, int], list[s
         model.Session.execute(states.on_conflict_do_update(
             index_elements=["package_id"], set_={"overdue": states.excluded.overdue}))
     reminders = _once(REMIND, [s for s in everything if s.due and not s.overdue
-                               and s.update_frequency not in NOT_REMINDED
+                               and s.registered and s.update_frequency not in NOT_REMINDED
                                and s.due - remind_before <= today <= s.due])
     overdue = _once(OVERDUE, [s for s in everything if s.overdue])
     _tell(REMIND, reminders)

@@ -277,9 +277,11 @@ def info_item_synonym_delete(not_empty: Validator, govshare_text: Validator,
 
 @validator_args
 def data_update_declare(not_empty: Validator, govshare_text: Validator, govshare_date: Validator,
+                        govshare_ignore_blank: Validator,
                         package_id_or_name_exists: Validator) -> Schema:
     return {"package_id": [not_empty, govshare_text(ID_MAX), package_id_or_name_exists],
-            "date": [not_empty, govshare_date]}
+            "date": [not_empty, govshare_date],
+            "note": [govshare_ignore_blank, govshare_text(SHORT)]}
 
 
 @validator_args

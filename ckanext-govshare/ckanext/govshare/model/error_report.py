@@ -5,7 +5,7 @@ import datetime
 from typing import Any, Optional
 
 import ckan.plugins.toolkit as tk
-from sqlalchemy import Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, UnicodeText
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, UnicodeText
 from sqlalchemy.orm import Mapped
 
 from ckanext.govshare import workdays
@@ -35,6 +35,10 @@ class ErrorReport(tk.BaseModel):
     description: Mapped[str] = Column(UnicodeText, nullable=False)
     location: Mapped[str] = Column(UnicodeText, nullable=False)
     evidence: Mapped[Optional[str]] = Column(UnicodeText)
+    # an evidence file (error_reports.store_evidence): its name as uploaded, type and size
+    evidence_filename: Mapped[Optional[str]] = Column(UnicodeText)
+    evidence_mimetype: Mapped[Optional[str]] = Column(UnicodeText)
+    evidence_size: Mapped[Optional[int]] = Column(BigInteger)
     state: Mapped[str] = Column(UnicodeText, nullable=False, default=OPEN)
     created: Mapped[datetime.datetime] = Column(DateTime, nullable=False,
                                                 default=datetime.datetime.utcnow)
@@ -47,12 +51,19 @@ class ErrorReport(tk.BaseModel):
     def is_overdue(self, today: datetime.date | None = None) -> bool:
         return self.state == OPEN and (today or workdays.today()) > self.deadline
 
+    def evidence_file(self) -> Optional[dict[str, Any]]:
+        if self.evidence_filename is None:
+            return None
+        return {"name": self.evidence_filename, "mimetype": self.evidence_mimetype,
+                "size": self.evidence_size,
+                "url": f"/govshare/error-reports/{self.id}/evidence"}
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "package_id": self.package_id, "resource_id": self.resource_id,
             "provider_org": self.provider_org_id, "reporter_user": self.reporter_user_id,
             "description": self.description, "location": self.location,
-            "evidence": self.evidence, "state": self.state, "created": _iso(self.created),
+            "evidence": self.evidence, "evidence_file": self.evidence_file(), "state": self.state, "created": _iso(self.created),
             "deadline": _iso(self.deadline), "overdue": self.is_overdue(),
             "escalated": self.escalated, "resolved": _iso(self.resolved),
             "resolved_by": self.resolved_by, "explanation": self.explanation,

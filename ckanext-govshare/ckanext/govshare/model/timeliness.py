@@ -27,6 +27,7 @@ class DataUpdate(tk.BaseModel):
     data_updated: Mapped[Optional[datetime.datetime]] = Column(DateTime)
     source: Mapped[Optional[str]] = Column(UnicodeText)
     declared_by: Mapped[Optional[str]] = Column(UnicodeText, ForeignKey("user.id"))
+    note: Mapped[Optional[str]] = Column(UnicodeText)  # what the declaring provider said
     resources: Mapped[Optional[dict[str, str]]] = Column(JSONB)
     overdue: Mapped[bool] = Column(Boolean, nullable=False, default=False)
 

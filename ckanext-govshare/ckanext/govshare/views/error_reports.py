@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import ckan.plugins.toolkit as tk
+import flask
 from ckan.lib.pagination import Page
 from flask import request
 
@@ -30,9 +31,13 @@ def error_report_new(id: str) -> Any:
     errors: dict[str, Any] = {}
     if request.method == "POST":
         data = _text(request.form, FORM_FIELDS)
+        upload = error_reports.evidence_upload(request.files.get("evidence"))
+        sent = dict(data, package_id=package["id"], **({"evidence": upload} if upload else {}))
         try:
-            created = tk.get_action("govshare_error_report_create")(
-                pages.context(), dict(data, package_id=package["id"]))
+            if upload and data["evidence"]:
+                raise tk.ValidationError({"evidence": [
+                    tk._("Give the evidence as text or as a file, not both")]})
+            created = tk.get_action("govshare_error_report_create")(pages.context(), sent)
         except tk.ValidationError as error:
             errors = error.error_dict
         else:
@@ -41,7 +46,10 @@ def error_report_new(id: str) -> Any:
             return tk.redirect_to("govshare.error_report_read", id=created["id"])
     return tk.render("govshare/error_report_form.html", {
         "pkg": package, "data": data, "errors": errors, "fields": list(FORM_FIELDS),
-        "resources": pages.package_resources(package["id"])}), 400 if errors else 200
+        "resources": pages.package_resources(package["id"]),
+        "evidence_types": tk.config.get("govshare.error_report.evidence_types"),
+        "evidence_max_mb": tk.config.get("govshare.error_report.evidence_max_mb"),
+    }), 400 if errors else 200
 
 
 def _tabs() -> list[str]:
@@ -125,3 +133,19 @@ def error_report_resolve(id: str) -> Any:
         return _show(id, {"id": [str(error)]}, form, 403)
     tk.h.flash_success(tk._("Done: the reporter is told of your answer."))
     return tk.redirect_to("govshare.error_report_read", id=id)
+
+
+@govshare.route("/govshare/error-reports/<id>/evidence")
+@logged_in
+def error_report_evidence(id: str) -> Any:
+    """The report's evidence file, to those who may see the report (the reporter, the
+    provider department, the authority): always a download, never shown inline."""
+    report = pages.shown("govshare_error_report_show", id, tk._("Error report not found"))
+    shown = report["evidence_file"]
+    if not shown:
+        return tk.abort(404, tk._("This error report has no evidence file"))
+    response = flask.send_file(error_reports.evidence_path(report["id"]), as_attachment=True,
+                               mimetype=shown["mimetype"], download_name=shown["name"])
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

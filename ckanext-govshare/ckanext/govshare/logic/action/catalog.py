@@ -21,6 +21,7 @@ def govshare_catalog_submit(context: Context, data_dict: DataDict) -> list[dict[
     data = validated(data_dict, schema.catalog_submit(), context)
     steps = catalog_review.submit(me(context), data["ids"], data["secrecy_review"])
     commit(context)
+    catalog_review.index(s.package_id for s in steps)
     return [s.as_dict() for s in steps]
 
 
@@ -30,6 +31,7 @@ def govshare_catalog_confirm(context: Context, data_dict: DataDict) -> list[dict
     data = validated(data_dict, schema.catalog_confirm(), context)
     steps = catalog_review.confirm(me(context), data["ids"])
     commit(context)
+    catalog_review.index(s.package_id for s in steps)
     return [s.as_dict() for s in steps]
 
 
@@ -39,6 +41,7 @@ def govshare_catalog_return(context: Context, data_dict: DataDict) -> list[dict[
     data = validated(data_dict, schema.catalog_return(), context)
     steps = catalog_review.return_(me(context), data["ids"], data["reason"])
     commit(context)
+    catalog_review.index(s.package_id for s in steps)
     return [s.as_dict() for s in steps]
 
 

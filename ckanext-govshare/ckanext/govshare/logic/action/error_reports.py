@@ -7,6 +7,7 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 from ckan.types import Context, DataDict
 from sqlalchemy import case
+from werkzeug.datastructures import FileStorage
 
 from ckanext.govshare import access, error_reports
 from ckanext.govshare.logic import schema
@@ -22,13 +23,21 @@ def govshare_error_report_create(context: Context, data_dict: DataDict) -> dict[
 
     :param package_id: the entry; :param resource_id: optional, one of its resources
     :param description: what is wrong; :param location: which value, where
-    :param evidence: optional text
+    :param evidence: optional text, or an uploaded file (multipart; its size and type
+        within ``govshare.error_report.evidence_*``)
     Returns the report with id, state (open), deadline (working days), provider_org.
     """
     tk.check_access("govshare_error_report_create", context, data_dict)
+    upload = error_reports.evidence_upload(data_dict.get("evidence"))
+    if isinstance(data_dict.get("evidence"), FileStorage):  # a file, or a file field left empty
+        data_dict = {k: v for k, v in data_dict.items() if k != "evidence"}
     data = validated(data_dict, schema.error_report_create(), context)
-    report = error_reports.create(me(context), data)
-    commit(context)
+    report = error_reports.create(me(context), data, upload)
+    try:
+        commit(context)
+    except Exception:
+        error_reports.drop_evidence(report.id)
+        raise
     return report.as_dict()
 
 

@@ -23,12 +23,13 @@ def govshare_data_update_declare(context: Context, data_dict: DataDict) -> dict[
     platform, e.g. in its own database behind the API).
 
     :param package_id: the entry; :param date: ISO date, not in the future
+    :param note: optional, what was updated
     Returns the entry's ``data_updated`` and ``update_overdue``.
     """
     tk.check_access("govshare_data_update_declare", context, data_dict)
     data = dates(validated(data_dict, schema.data_update_declare(), context), "date")
     package = model.Package.get(data["package_id"])
-    timeliness.declare(me(context), package.id, data["date"])
+    timeliness.declare(me(context), package.id, data["date"], data.get("note"))
     commit(context)
     rebuild(package.id)
     return timeliness.fields(package.id)

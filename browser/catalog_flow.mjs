@@ -1,0 +1,190 @@
+// Catalog registration in a real browser (driven by tests/test_browser_catalog.py):
+// a department admin compiles a new entry (the 一数一源 hint shows while an information
+// item's name is typed), submits it with a secrecy review; the data authority returns it
+// with a reason; the department sees the reason, fixes the entry and submits it again;
+// the authority registers it; another department then sees it (and, unconditional, its
+// data), where before it saw nothing.
+//
+//   node browser/catalog_flow.mjs BASE_URL ARTIFACTS_DIR JSON
+//
+// JSON: {"provider", "authority", "other": {"name", "password"}, "entry": {"title",
+//        "resource_code", "resource_url", "item"}, "hint": {"entry", "source"},
+//        "chromium": "/usr/bin/chromium"}
+// Prints one JSON line: {"name" (the entry's), "hint" (the hint's text)}.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const [baseUrl, artifacts, json] = process.argv.slice(2);
+const world = JSON.parse(json);
+fs.mkdirSync(artifacts, { recursive: true });
+
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const REASON = '共享方式应包含批量下载，请补充后重新报送';
+
+let step = 0;
+async function shot(page, name) {
+  step += 1;
+  const file = path.join(artifacts, `${String(step).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+async function logIn(page, user, name) {
+  await page.goto(`${baseUrl}/user/login`);
+  await page.fill('#field-login', user.name);
+  await page.fill('#field-password', user.password);
+  await Promise.all([page.waitForNavigation(), page.click('form button[type="submit"].btn-primary')]);
+  check(await page.locator('.account.authed').count() === 1, `${user.name} could not log in`);
+  await shot(page, `${name}-logged-in`);
+}
+
+async function logOut(page) {
+  await Promise.all([page.waitForNavigation(), page.click('form[action*="logout"] button')]);
+}
+
+async function submitDesk(page, title, conclusion) {
+  await page.goto(`${baseUrl}/govshare/catalog`);
+  await page.check(`input[name="ids"][aria-label="${title}"]`);
+  await page.fill('#reviewer', '张保密');
+  await page.fill('#conclusion', conclusion);
+  await page.fill('#date', '2026-01-05');
+  await Promise.all([page.waitForNavigation(), page.click('form.govshare-catalog-submit button[type="submit"]')]);
+}
+
+async function decide(page, title, decision, reason) {
+  await page.goto(`${baseUrl}/govshare/catalog/review`);
+  const box = page.locator(`input[name="ids"][aria-label="${title}"]`);
+  check(await box.count() === 1, `${title} is not in the review queue`);
+  await box.check();
+  if (reason) await page.fill('#reason', reason);
+  await shot(page, `authority-queue-${decision}`);
+  await Promise.all([page.waitForNavigation(),
+    page.click(`form.govshare-catalog-review button[name="decision"][value="${decision}"]`)]);
+}
+
+const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'govshare-chromium-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: world.chromium || '/usr/bin/chromium', headless: true, args: ARGS,
+  viewport: { width: 1280, height: 900 }, locale: 'zh-CN',
+});
+context.setDefaultTimeout(30000);
+const page = context.pages()[0] || await context.newPage();
+page.on('response', (response) => {
+  if (response.status() >= 400) console.error(`${response.status()} ${response.url()}`);
+});
+page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+const { entry } = world;
+let name = '';
+let hint = '';
+try {
+  // 1. The department admin compiles a new entry.
+  await logIn(page, world.provider, 'provider');
+  await page.goto(`${baseUrl}/dataset/new`);
+  await page.fill('#field-title', entry.title);
+  await page.fill('#field-notes', '本市困难群众救助对象的基本信息');
+  await page.fill('#field-resource_code', entry.resource_code);
+  await page.selectOption('#field-resource_class', 'department');
+  await page.selectOption('#field-share_type', 'unconditional');
+  await page.check('#field-share_method-api');
+  await page.selectOption('#field-open_type', 'closed');
+  await page.selectOption('#field-update_frequency', 'monthly');
+  await page.fill('#field-publish_date', '2026-01-15');
+  await page.selectOption('#field-format_class', 'spreadsheet');
+  // 一数一源: typing the item's name shows who already provides it and its source department
+  await page.locator('#field-info_items-0-name').pressSequentially(entry.item, { delay: 50 });
+  const shown = page.locator('.govshare-item-hint');
+  await shown.first().waitFor({ state: 'visible' });
+  hint = (await shown.first().textContent()).replace(/\s+/g, ' ').trim();
+  check(hint.includes(world.hint.entry), `the hint does not name ${world.hint.entry}: ${hint}`);
+  check(hint.includes(world.hint.source), `the hint does not name the source ${world.hint.source}: ${hint}`);
+  await shot(page, 'compile-item-hint');
+  await page.selectOption('#field-info_items-0-data_type', 'C');
+  await Promise.all([page.waitForNavigation(), page.click('#dataset-edit button.btn-primary[name="save"]')]);
+  const resourceNew = page.url().match(/\/dataset\/([^/]+)\/resource\/new/);
+  check(resourceNew, `not on the resource form: ${page.url()}`);
+  name = decodeURIComponent(resourceNew[1]);
+  await page.click('#resource-link-button');
+  await page.fill('#field-resource-url', entry.resource_url);
+  await page.fill('#field-name', '救助对象名单');
+  await shot(page, 'compile-resource');
+  await Promise.all([page.waitForNavigation(), page.click('button[name="save"][value="go-metadata"]')]);
+  check(page.url().endsWith(`/dataset/${name}`), `not on the entry page: ${page.url()}`);
+  await shot(page, 'compiled-entry');
+
+  // 2. Submitted with its secrecy review (first without a conclusion: refused, said why).
+  await submitDesk(page, entry.title, '');
+  check(await page.locator('.govshare-catalog-draft').count() === 1, 'submitted without a conclusion');
+  check(await page.locator('.text-danger').count() >= 1, 'no error about the secrecy review');
+  await shot(page, 'submit-refused-without-conclusion');
+  await submitDesk(page, entry.title, '不涉及国家秘密，可按共享属性共享');
+  check(await page.locator('.govshare-catalog-submitted').count() === 1, 'not submitted');
+  await shot(page, 'submitted');
+  await logOut(page);
+
+  // 3. Another department does not see it yet.
+  await logIn(page, world.other, 'other');
+  const before = await page.goto(`${baseUrl}/dataset/${name}`);
+  check(before.status() === 404, `another department saw the submitted entry: ${before.status()}`);
+  await shot(page, 'other-before-registration');
+  await logOut(page);
+
+  // 4. The authority returns it with a reason.
+  await logIn(page, world.authority, 'authority');
+  await decide(page, entry.title, 'return', REASON);
+  await shot(page, 'authority-returned');
+  await logOut(page);
+
+  // 5. The department sees the reason, fixes the entry, submits again.
+  await logIn(page, world.provider, 'provider-again');
+  await page.goto(`${baseUrl}/govshare/catalog`);
+  const returned = page.locator('.govshare-catalog-returned');
+  check(await returned.count() === 1, 'the entry is not returned on the desk');
+  check((await returned.textContent()).includes(REASON), 'the reason is not on the desk');
+  await shot(page, 'desk-returned-with-reason');
+  await page.goto(`${baseUrl}/dataset/edit/${name}`);
+  await page.check('#field-share_method-bulk_download');
+  await shot(page, 'fixing');
+  await Promise.all([page.waitForNavigation(), page.click('#dataset-edit button.btn-primary[name="save"]')]);
+  check(page.url().endsWith(`/dataset/${name}`), `the fix was not saved: ${page.url()}`);
+  await shot(page, 'fixed');
+  await submitDesk(page, entry.title, '不涉及国家秘密，可按共享属性共享（已补充批量下载）');
+  check(await page.locator('.govshare-catalog-submitted').count() === 1, 'not submitted again');
+  await shot(page, 'resubmitted');
+  await logOut(page);
+
+  // 6. The authority registers it.
+  await logIn(page, world.authority, 'authority-again');
+  await decide(page, entry.title, 'confirm');
+  await shot(page, 'authority-registered');
+  await logOut(page);
+
+  // 7. Another department now sees it, and (unconditional) its data.
+  await logIn(page, world.other, 'other-again');
+  const after = await page.goto(`${baseUrl}/dataset/${name}`);
+  check(after.status() === 200, `another department does not see the registered entry: ${after.status()}`);
+  check((await page.content()).includes(entry.title), 'the entry page lacks its title');
+  await shot(page, 'other-sees-the-entry');
+  await page.click('.resource-item a.heading');
+  await page.waitForLoadState();
+  check(await page.locator(`a.resource-url-analytics[href="${entry.resource_url}"]`).count() > 0,
+    'another department has no link to the unconditional data');
+  await shot(page, 'other-sees-the-data');
+  await page.goto(`${baseUrl}/dataset/?q=${encodeURIComponent(entry.title)}`);
+  check(await page.locator(`a[href$="/dataset/${name}"]`).count() > 0, 'not found by search');
+  await shot(page, 'other-finds-it');
+} catch (error) {
+  await shot(page, 'failure').catch(() => {});
+  console.error(error.stack || String(error));
+  console.error((await page.locator('.error-explanation, .alert-error, .alert-danger, .error-block').allTextContents()).join(' | '));
+  process.exitCode = 1;
+} finally {
+  await context.close();
+  fs.rmSync(profile, { recursive: true, force: true });
+}
+console.log(JSON.stringify({ name, hint }));
