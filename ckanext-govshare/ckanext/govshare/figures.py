@@ -301,6 +301,10 @@ def _due_sql() -> str:
     return f"({last} + CASE p.extras ->> 'update_frequency' {periods} END)::date"
 
 
+# Only registered entries fall due (timeliness.statuses): a draft has promised nothing yet.
+_FALLS_DUE = f"p.extras ->> 'catalog_state' = '{codes.REGISTERED}'"
+
+
 def _timeliness_sql() -> str:
     late = f"(:today - ({_due_sql()}))"
     overdue = f"{late} > :grace"
@@ -311,7 +315,7 @@ def _timeliness_sql() -> str:
                coalesce(max({late}) FILTER (WHERE {overdue}), 0) AS update_days_overdue_max
         FROM package p LEFT JOIN govshare_data_update du ON du.package_id = p.id
         WHERE p.state = 'active' AND p.type = 'dataset' AND p.owner_org IS NOT NULL
-          AND {{orgs:p.owner_org}}
+          AND {_FALLS_DUE} AND {{orgs:p.owner_org}}
         GROUP BY GROUPING SETS ((p.owner_org), ())"""
 
 
@@ -319,7 +323,7 @@ def overdue_entries_sql() -> str:
     """The ids of the entries overdue for update, as counted by ``update_overdue``."""
     return f"""SELECT p.id FROM package p LEFT JOIN govshare_data_update du
                ON du.package_id = p.id WHERE p.state = 'active' AND p.type = 'dataset'
-               AND (:today - ({_due_sql()})) > :grace"""
+               AND {_FALLS_DUE} AND (:today - ({_due_sql()})) > :grace"""
 
 
 def _queries() -> list[str]:
