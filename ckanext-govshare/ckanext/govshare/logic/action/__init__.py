@@ -4,10 +4,11 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ckanext.govshare.logic.action import (audit, calendar, cases, catalog, error_reports,
-                                           grants, reads, requests, sources, timeliness, users)
+                                           grants, imports, reads, requests, sources, timeliness,
+                                           users)
 
 _MODULES = (reads, grants, requests, cases, users, calendar, catalog, audit, error_reports,
-            sources, timeliness)
+            sources, timeliness, imports)
 
 
 def get_actions() -> dict[str, Callable[..., Any]]:
