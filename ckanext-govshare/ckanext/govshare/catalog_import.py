@@ -7,14 +7,16 @@ validate it; with any problem nothing is written. Then, in one transaction: new 
 written with bulk inserts into the tables package_create would write (package, its tags,
 its department and theme memberships), with the audit rows, the information-item index
 (sources) and the "new package" activities package_create gives; changed entries go
-through package_update. The search index gets the same documents as after package_create,
-built in the transaction and sent in batches after the commit, with one Solr commit.
+through package_update after that commit (see ``_update``). The search index gets the same
+documents as after package_create, built in the transaction and sent in batches after the
+commit, with one Solr commit.
 New entries are drafts (catalog_review): registration is the catalog actions' business.
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime
+import io
 import json
 import tempfile
 import uuid
@@ -107,6 +109,12 @@ def _existing(codes: list[str]) -> dict[str, tuple[str, str]]:
     return found
 
 
+def _is_admin_of(user: model.User, org: model.Group) -> bool:
+    return user.sysadmin or "admin" == (model.Session.query(model.Member.capacity).filter(
+        model.Member.group_id == org.id, model.Member.table_name == "user",
+        model.Member.table_id == user.id, model.Member.state == "active").scalar())
+
+
 def plan(user: model.User, org: model.Group, entries: list[Entry],
          problems: list[Problem], progress: Progress = _none) -> Plan:
     """Every entry validated against the catalog schema as package_create or
@@ -130,11 +138,15 @@ def plan(user: model.User, org: model.Group, entries: list[Entry],
                     value=owner, department=org.title)))
     existing = _existing(list(seen))
     plugin = lookup_package_plugin("dataset")
+    # The action's auth decided who imports for the department: the data authority (no
+    # member of it) is validated as an internal call; the state stays the schema's.
+    trusted = not _is_admin_of(user, org)
     for done, entry in enumerate(entries, 1):
         code = entry.values.get("resource_code")
         values = {k: v for k, v in entry.values.items() if k != "owner_org"}
         values[ITEMS] = [item for _, item in entry.items] or None
-        context = {"model": model, "session": model.Session, "user": user.name}
+        context = {"model": model, "session": model.Session, "user": user.name,
+                   "ignore_auth": trusted}
         if code in existing:
             package_id, owner_org = existing[code]
             if owner_org != org.id:
@@ -151,7 +163,8 @@ def plan(user: model.User, org: model.Group, entries: list[Entry],
             if incoming == dict(stored, owner_org=current.get("owner_org")):
                 result.unchanged += 1
                 continue
-            data = dict(current, **{k: v for k, v in values.items()})
+            # a blank cell clears the field: package_update keeps only what it is given
+            data = {k: v for k, v in dict(current, **values).items() if v is not None}
             data["name"] = values.get("name") or current["name"]
             data.pop(TAGS, None)
             if values.get(TAGS) is None:
@@ -172,7 +185,10 @@ def plan(user: model.User, org: model.Group, entries: list[Entry],
                                                 "package_create")
             target = result.create
         if errors:
-            result.problems += _problems(entry, errors)
+            # a cell already reported (an unknown choice, read as blank) once
+            reported = {(p.row, p.column) for p in problems}
+            result.problems += [p for p in _problems(entry, errors)
+                                if (p.row, p.column) not in reported]
         else:
             target.append(data if target is result.update else validated)
         if done % 200 == 0 or done == len(entries):
@@ -262,12 +278,16 @@ def _create(user: model.User, org: model.Group, validated: list[dict[str, Any]])
     return [row["id"] for row in packages]
 
 
-def _update(user: model.User, changed: list[dict[str, Any]]) -> list[str]:
-    """Changed entries through package_update in this transaction (its hooks: the review
-    of a registered entry's share and open attributes, themes, sources, timeliness)."""
+def _update(user: model.User, org: model.Group, changed: list[dict[str, Any]]) -> None:
+    """Changed entries through package_update, each as CKAN commits and indexes it, with its
+    hooks and activity (the review of a registered entry's share and open attributes,
+    themes, sources, timeliness). They were validated with the new ones before anything
+    was written. CKAN 2.12's package_update does not save under defer_commit (its savepoint
+    is lost), so these are not in the new entries' transaction. The data authority's
+    import is an internal call, as its validation was."""
+    trusted = not _is_admin_of(user, org)
     for data in changed:
-        tk.get_action("package_update")({"user": user.name, "defer_commit": True}, dict(data))
-    return [data["id"] for data in changed]
+        tk.get_action("package_update")({"user": user.name, "ignore_auth": trusted}, dict(data))
 
 
 class _Spool:
@@ -294,11 +314,11 @@ class _Spool:
             yield batch
 
 
-def _documents_and_activities(user: model.User, ids: list[str], kind: str, spool: _Spool,
+def _documents_and_activities(user: model.User, ids: list[str], spool: _Spool,
                               progress: Progress) -> None:
-    """For each written entry: the package dicts package_show gives (CKAN's own call), its
-    search document into the spool, its activity ("new package" / "changed package", with
-    the dict, as CKAN's activity plugin writes it)."""
+    """For each new entry: the package dicts package_show gives (CKAN's own call), its
+    search document into the spool, its "new package" activity with the dict, as CKAN's
+    activity plugin writes it."""
     from ckan.lib.search import index
 
     package_index = index.PackageSearchIndex()
@@ -314,7 +334,7 @@ def _documents_and_activities(user: model.User, ids: list[str], kind: str, spool
                                         defer_commit=True)
             activities.append({
                 "id": str(uuid.uuid4()), "timestamp": datetime.datetime.utcnow(),
-                "user_id": user.id, "object_id": package_id, "activity_type": f"{kind} package",
+                "user_id": user.id, "object_id": package_id, "activity_type": "new package",
                 "data": {"package": custom, "actor": user.name},
                 "permission_labels": labels.get_dataset_labels(model.Package.get(package_id))})
             if len(activities) >= BATCH:
@@ -353,15 +373,72 @@ def run(user: model.User, org: model.Group, stream: IO[bytes], filename: str,
     spool = _Spool()
     try:
         created = _create(user, org, planned.create)
-        updated = _update(user, planned.update)
         model.Session.flush()
-        _documents_and_activities(user, created, "new", spool, progress)
-        _documents_and_activities(user, updated, "changed", spool, progress)
+        _documents_and_activities(user, created, spool, progress)
         model.repo.commit()
     except BaseException:
         model.Session.rollback()
         spool.file.close()
         raise
     with spool.file:
-        _send(spool, progress, len(created) + len(updated))
+        _send(spool, progress, len(created))
+    _update(user, org, planned.update)
     return planned.result()
+
+
+# ------------------------------------------------------------------ as an RQ job
+
+_KEY = "govshare:catalog_import:{token}"
+KEEP_SECONDS = 24 * 3600  # a job's state and file stay in Redis a day
+
+
+def _redis() -> Any:
+    from ckan.lib.redis import connect_to_redis
+    return connect_to_redis()
+
+
+def job_state(token: str) -> Optional[dict[str, Any]]:
+    """The state of an import job: who started it for which department, ``status``
+    (``waiting``, ``running``, ``done``, ``failed``), ``stage``, ``done``, ``total`` and,
+    at the end, the result; None for an unknown token."""
+    value = _redis().get(_KEY.format(token=token))
+    return json.loads(value) if value else None
+
+
+def _save_state(token: str, state: dict[str, Any]) -> None:
+    _redis().set(_KEY.format(token=token), json.dumps(state, ensure_ascii=False),
+                 ex=KEEP_SECONDS)
+
+
+def keep(user: model.User, org: model.Group, content: bytes, filename: str) -> str:
+    """Keep a previewed file in Redis for its import (``run_job``); the job's token."""
+    token = uuid.uuid4().hex
+    _redis().set(_KEY.format(token=token) + ":file", content, ex=KEEP_SECONDS)
+    _save_state(token, {"user_id": user.id, "owner_org": org.id, "filename": filename,
+                        "status": "waiting", "stage": "", "done": 0, "total": 0})
+    return token
+
+
+def run_job(token: str) -> None:
+    """The RQ job: the import of the kept file, its progress and result in Redis."""
+    state = job_state(token)
+    content = _redis().get(_KEY.format(token=token) + ":file")
+    if state is None or content is None:
+        return
+    user, org = model.User.get(state["user_id"]), model.Group.get(state["owner_org"])
+
+    def progress(stage: str, done: int, total: int) -> None:
+        _save_state(token, dict(state, status="running", stage=stage, done=done, total=total))
+
+    try:
+        result = run(user, org, io.BytesIO(content), state["filename"], progress=progress)
+    except tk.ValidationError as error:
+        result = {"created": 0, "updated": 0, "unchanged": 0, "errors": [
+            {"row": 0, "column": "", "message": m} for m in error.error_dict.get("upload", [])]}
+    except Exception:
+        _save_state(token, dict(state, status="failed"))
+        raise
+    finally:
+        model.Session.remove()
+    _save_state(token, dict(state, status="done", result=result))
+    _redis().delete(_KEY.format(token=token) + ":file")

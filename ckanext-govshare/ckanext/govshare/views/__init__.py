@@ -6,13 +6,13 @@ from __future__ import annotations
 from flask import Blueprint
 
 from ckanext.govshare import caching, guards
-from ckanext.govshare.views import (audit, calendar, catalog, error_reports, health,
+from ckanext.govshare.views import (audit, calendar, catalog, error_reports, health, imports,
                                     registration, requests, sources, timeliness, usage)
 from ckanext.govshare.views.base import govshare
 
 # each adds its routes to the blueprint
 AREAS = (requests, usage, registration, calendar, health, catalog, audit, error_reports, sources,
-         timeliness)
+         timeliness, imports)
 
 
 def get_blueprints() -> list[Blueprint]:
