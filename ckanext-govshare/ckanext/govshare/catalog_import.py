@@ -18,7 +18,11 @@ import dataclasses
 import datetime
 import io
 import json
+import multiprocessing
+import os
+import sys
 import tempfile
+import time
 import uuid
 from typing import IO, Any, Callable, Iterator, Optional
 
@@ -34,6 +38,7 @@ from ckanext.govshare.model import AuditEvent, InfoItem
 
 Progress = Callable[[str, int, int], None]  # stage, done, total
 BATCH = 500  # rows per insert, documents per Solr request
+PARALLEL_MIN = 2000  # entries from which forking workers pays
 
 
 def _none(stage: str, done: int, total: int) -> None:
@@ -115,10 +120,126 @@ def _is_admin_of(user: model.User, org: model.Group) -> bool:
         model.Member.table_id == user.id, model.Member.state == "active").scalar())
 
 
+Checked = tuple[str, Optional[dict[str, Any]], list[Problem]]  # kind, data, problems
+
+
+def _check(user: model.User, org: model.Group, entries: list[Entry],
+           existing: dict[str, tuple[str, str]], progress: Progress = _none) -> list[Checked]:
+    """Each entry validated against the catalog schema as package_create or package_update
+    would validate it: ("create", validated dict) or ("update", dict for package_update)
+    or ("unchanged", None), with its problems."""
+    plugin = lookup_package_plugin("dataset")
+    # The action's auth decided who imports for the department: the data authority (no
+    # member of it) is validated as an internal call; the state stays the schema's.
+    trusted = not _is_admin_of(user, org)
+    code_header = _header("resource_code")
+    checked: list[Checked] = []
+    for done, entry in enumerate(entries, 1):
+        code = entry.values.get("resource_code")
+        values = {k: v for k, v in entry.values.items() if k != "owner_org"}
+        values[ITEMS] = [item for _, item in entry.items] or None
+        context = {"model": model, "session": model.Session, "user": user.name,
+                   "ignore_auth": trusted}
+        if code in existing:
+            package_id, owner_org = existing[code]
+            if owner_org != org.id:
+                checked.append(("bad", None, [Problem(
+                    entry.cells["resource_code"], code_header, tk._(
+                        "The resource code {code} belongs to an entry of another department")
+                    .format(code=code))]))
+                continue
+            current = tk.get_action("package_show")(
+                {"ignore_auth": True, "for_update": True}, {"id": package_id})
+            incoming = dict(_incoming(entry), owner_org=current.get("owner_org"))
+            if not incoming.get("name"):
+                incoming["name"] = current.get("name")
+            if incoming == dict(catalog_io.entry_values(current), owner_org=current.get("owner_org")):
+                checked.append(("unchanged", None, []))
+                continue
+            # a blank cell clears the field: package_update keeps only what it is given
+            data = {k: v for k, v in dict(current, **values).items() if v is not None}
+            data["name"] = values.get("name") or current["name"]
+            data.pop(TAGS, None)
+            if values.get(TAGS) is None:
+                data["tags"] = []
+            else:
+                data.pop("tags", None)
+                data[TAGS] = values[TAGS]
+            context["package"] = model.Package.get(package_id)
+            _, errors = plugin.validate(context, dict(data), plugin.update_package_schema(),
+                                        "package_update")
+            data["id"] = package_id
+            kind = "update"
+        else:
+            # navl changes the schema it validates with: a fresh one each time
+            data, errors = plugin.validate(
+                context, dict({k: v for k, v in values.items() if v is not None},
+                              type="dataset", owner_org=org.id),
+                plugin.create_package_schema(), "package_create")
+            kind = "create"
+        checked.append((kind, None if errors else data, _problems(entry, errors)))
+        if done % 200 == 0 or done == len(entries):
+            progress("validate", done, len(entries))
+    return checked
+
+
+def _check_in_child(user_id: str, org_id: str, entries: list[Entry],
+                    existing: dict[str, tuple[str, str]], done: Any) -> list[Checked]:
+    """A forked worker's share of the checks, on database connections of its own."""
+    model.meta.engine.dispose(close=False)
+    shown = [0]
+
+    def count(stage: str, number: int, total: int) -> None:
+        with done.get_lock():
+            done.value += number - shown[0]
+        shown[0] = number
+
+    try:
+        return _check(model.User.get(user_id), model.Group.get(org_id), entries, existing, count)
+    finally:
+        model.Session.remove()
+
+
+def _check_in_workers(user: model.User, org: model.Group, entries: list[Entry],
+                      existing: dict[str, tuple[str, str]], workers: int,
+                      progress: Progress) -> list[Checked]:
+    """The checks shared out to ``workers`` forked processes (validation reads only)."""
+    context = multiprocessing.get_context("fork")
+    done = context.Value("i", 0)
+    size = -(-len(entries) // workers)
+    slices = [entries[i:i + size] for i in range(0, len(entries), size)]
+    # the children must not share the parent's connections (nor it theirs)
+    model.Session.remove()
+    model.meta.engine.dispose()
+    with context.Pool(len(slices), initializer=_set_done, initargs=(done,)) as pool:
+        pending = pool.starmap_async(_check_slice, [(user.id, org.id, part, existing)
+                                                    for part in slices])
+        while not pending.ready():
+            progress("validate", done.value, len(entries))
+            pending.wait(1)
+        parts = pending.get()
+    progress("validate", len(entries), len(entries))
+    return [checked for part in parts for checked in part]
+
+
+_done: Any = None  # a worker's shared counter of checked entries
+
+
+def _set_done(done: Any) -> None:
+    global _done
+    _done = done
+
+
+def _check_slice(user_id: str, org_id: str, entries: list[Entry],
+                 existing: dict[str, tuple[str, str]]) -> list[Checked]:
+    return _check_in_child(user_id, org_id, entries, existing, _done)
+
+
 def plan(user: model.User, org: model.Group, entries: list[Entry],
-         problems: list[Problem], progress: Progress = _none) -> Plan:
+         problems: list[Problem], progress: Progress = _none, workers: int = 1) -> Plan:
     """Every entry validated against the catalog schema as package_create or
-    package_update would validate it, in the caller's session (nothing is written)."""
+    package_update would validate it (nothing is written), by ``workers`` processes; and
+    what only the whole file shows: a resource code or URL twice, another department."""
     result = Plan(problems=list(problems))
     owner_header = _header("owner_org")
     code_header = _header("resource_code")
@@ -137,62 +258,30 @@ def plan(user: model.User, org: model.Group, entries: list[Entry],
                 "“{value}” is not the department being imported ({department})").format(
                     value=owner, department=org.title)))
     existing = _existing(list(seen))
-    plugin = lookup_package_plugin("dataset")
-    # The action's auth decided who imports for the department: the data authority (no
-    # member of it) is validated as an internal call; the state stays the schema's.
-    trusted = not _is_admin_of(user, org)
-    for done, entry in enumerate(entries, 1):
-        code = entry.values.get("resource_code")
-        values = {k: v for k, v in entry.values.items() if k != "owner_org"}
-        values[ITEMS] = [item for _, item in entry.items] or None
-        context = {"model": model, "session": model.Session, "user": user.name,
-                   "ignore_auth": trusted}
-        if code in existing:
-            package_id, owner_org = existing[code]
-            if owner_org != org.id:
-                result.problems.append(Problem(entry.cells["resource_code"], code_header, tk._(
-                    "The resource code {code} belongs to an entry of another department")
-                    .format(code=code)))
-                continue
-            current = tk.get_action("package_show")(
-                {"ignore_auth": True, "for_update": True}, {"id": package_id})
-            incoming = dict(_incoming(entry), owner_org=current.get("owner_org"))
-            if not incoming.get("name"):
-                incoming["name"] = current.get("name")
-            stored = catalog_io.entry_values(current)
-            if incoming == dict(stored, owner_org=current.get("owner_org")):
-                result.unchanged += 1
-                continue
-            # a blank cell clears the field: package_update keeps only what it is given
-            data = {k: v for k, v in dict(current, **values).items() if v is not None}
-            data["name"] = values.get("name") or current["name"]
-            data.pop(TAGS, None)
-            if values.get(TAGS) is None:
-                data["tags"] = []
-            else:
-                data.pop("tags", None)
-                data[TAGS] = values[TAGS]
-            context["package"] = model.Package.get(package_id)
-            validated, errors = plugin.validate(context, dict(data), plugin.update_package_schema(),
-                                                "package_update")
-            target = result.update
-            data["id"] = package_id
-        else:
-            data = dict({k: v for k, v in values.items() if v is not None},
-                        type="dataset", owner_org=org.id)
-            # navl changes the schema it validates with: a fresh one each time
-            validated, errors = plugin.validate(context, dict(data), plugin.create_package_schema(),
-                                                "package_create")
-            target = result.create
-        if errors:
-            # a cell already reported (an unknown choice, read as blank) once
-            reported = {(p.row, p.column) for p in problems}
-            result.problems += [p for p in _problems(entry, errors)
-                                if (p.row, p.column) not in reported]
-        else:
-            target.append(data if target is result.update else validated)
-        if done % 200 == 0 or done == len(entries):
-            progress("validate", done, len(entries))
+    if workers > 1 and len(entries) >= PARALLEL_MIN:
+        user_id, org_id = user.id, org.id
+        checked = _check_in_workers(user, org, entries, existing, workers, progress)
+        user, org = model.User.get(user_id), model.Group.get(org_id)
+    else:
+        checked = _check(user, org, entries, existing, progress)
+    # a cell already reported (an unknown choice, read as blank) is reported once
+    reported = {(p.row, p.column) for p in problems}
+    names: dict[str, int] = {}  # the new entries' URL names: unique within the file too
+    name_header = _header("name")
+    for entry, (kind, data, found) in zip(entries, checked):
+        result.problems += [p for p in found if (p.row, p.column) not in reported]
+        if kind == "unchanged":
+            result.unchanged += 1
+        elif kind == "create" and data is not None and data.get("name") in names:
+            if any(p.row == entry.row for p in result.problems):
+                continue  # its code is twice in the file: the URL made from it, too
+            result.problems.append(Problem(entry.cells.get("name", entry.row), name_header, tk._(
+                "The URL {name} is already on row {row} of this file").format(
+                    name=data["name"], row=names[data["name"]])))
+        elif data is not None:
+            if kind == "create":
+                names[data["name"]] = entry.row
+            (result.create if kind == "create" else result.update).append(data)
     return result
 
 
@@ -348,7 +437,7 @@ def _documents_and_activities(user: model.User, ids: list[str], spool: _Spool,
         index.make_connection = original
 
 
-def _send(spool: _Spool, progress: Progress, total: int) -> None:
+def _send(spool: _Spool, progress: Progress, total: int, commit: bool = True) -> None:
     from ckan.lib.search import make_connection
 
     solr = make_connection()
@@ -357,18 +446,87 @@ def _send(spool: _Spool, progress: Progress, total: int) -> None:
         solr.add(batch, commit=False)
         sent += len(batch)
         progress("solr", sent, total)
-    solr.commit()
+    if commit:
+        solr.commit()
+
+
+def _index_in_child(user_id: str, ids: list[str], done: Any) -> None:
+    """A forked worker: its share of the new entries' documents (sent to Solr, not
+    committed) and activities (committed), on database connections of its own."""
+    model.meta.engine.dispose(close=False)  # the parent's connections stay the parent's
+    try:
+        shown = [0]
+
+        def count(stage: str, number: int, total: int) -> None:
+            with done.get_lock():
+                done.value += number - shown[0]
+            shown[0] = number
+
+        spool = _Spool()
+        _documents_and_activities(model.User.get(user_id), ids, spool, count)
+        model.repo.commit()
+        with spool.file:
+            _send(spool, _none, len(ids), commit=False)
+    except BaseException as error:
+        print(f"catalog import: indexing failed: {error}", file=sys.stderr)
+        os._exit(1)
+    os._exit(0)
+
+
+def _index_in_workers(user_id: str, ids: list[str], workers: int,
+                      progress: Progress) -> None:
+    """The new entries' documents and activities built by ``workers`` forked processes
+    after the entries' commit (package_show is what takes the time), one Solr commit.
+    A failed worker leaves entries saved but not all indexed: say so, and how to mend it."""
+    from ckan.lib.search import make_connection
+
+    model.Session.remove()
+    model.meta.engine.dispose()
+    context = multiprocessing.get_context("fork")
+    done = context.Value("i", 0)
+    children = [context.Process(target=_index_in_child, args=(user_id, ids[i::workers], done))
+                for i in range(workers)]
+    for child in children:
+        child.start()
+    while any(child.is_alive() for child in children):
+        progress("index", done.value, len(ids))
+        time.sleep(1)
+    for child in children:
+        child.join()
+    progress("index", done.value, len(ids))
+    make_connection().commit()
+    if any(child.exitcode for child in children):
+        raise RuntimeError("catalog import: the entries are saved but not all are in the "
+                           "search index and the activity stream; run `ckan govshare "
+                           "reindex` (see the log)")
 
 
 def run(user: model.User, org: model.Group, stream: IO[bytes], filename: str,
-        dry_run: bool = False, progress: Progress = _none) -> dict[str, Any]:
+        dry_run: bool = False, progress: Progress = _none, workers: int = 1) -> dict[str, Any]:
     """Import a template file into ``org``'s catalog: ``{created, updated, unchanged,
-    errors}``; with any error (or a dry run) nothing is saved."""
+    errors}``; with any error (or a dry run) nothing is saved.
+
+    With one worker the new entries, their activities and their search documents are one
+    transaction. With more (the command line), the documents and activities are built by
+    forked processes after the entries' commit: faster, for a process that may fork."""
+    planned_ids = (user.id, org.id)  # the checking workers replace the session
     entries, problems = catalog_io.read(stream, filename)
     progress("read", len(entries), len(entries))
-    planned = plan(user, org, entries, problems, progress)
+    planned = plan(user, org, entries, problems, progress, workers)
+    user, org = model.User.get(planned_ids[0]), model.Group.get(planned_ids[1])
     if planned.problems or dry_run:
         model.Session.rollback()
+        return planned.result()
+    if workers > 1 and len(planned.create) >= PARALLEL_MIN:
+        user_id, org_id = user.id, org.id  # the objects leave with the session
+        try:
+            created = _create(user, org, planned.create)
+            model.repo.commit()
+        except BaseException:
+            model.Session.rollback()
+            raise
+        _index_in_workers(user_id, created, workers, progress)
+        _update(model.User.get(user_id), model.Group.get(org_id), planned.update)
         return planned.result()
     spool = _Spool()
     try:

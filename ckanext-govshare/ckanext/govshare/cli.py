@@ -311,7 +311,10 @@ class _StageBars:
 @click.option("--dry-run", is_flag=True, help="Check the file and report; save nothing.")
 @click.option("--user", "user_name", default=None,
               help="Import as this user (default: the site user).")
-def import_catalog(file: Path, department: str, dry_run: bool, user_name: str | None) -> None:
+@click.option("--workers", default=lambda: _index_workers(), show_default="the CPU count, at most 8",
+              type=click.IntRange(min=1), help="Processes building the search documents.")
+def import_catalog(file: Path, department: str, dry_run: bool, user_name: str | None,
+                   workers: int) -> None:
     """Import a catalog spreadsheet (.xlsx or .csv) in the national template into a
     department's catalog: all rows or, with any bad row, none (each is listed)."""
     import ckan.plugins.toolkit as tk
@@ -330,7 +333,7 @@ def import_catalog(file: Path, department: str, dry_run: bool, user_name: str | 
     try:
         with file.open("rb") as stream:
             result = catalog_import.run(user, org, stream, file.name, dry_run=dry_run,
-                                        progress=bars)
+                                        progress=bars, workers=workers)
     except tk.ValidationError as error:
         raise click.ClickException("; ".join(m for ms in error.error_dict.values() for m in ms))
     finally:
