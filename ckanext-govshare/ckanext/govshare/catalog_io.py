@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime
+import functools
 import io
 import json
 import re
@@ -89,7 +90,17 @@ def _column(field: dict[str, Any], header: str, sub: Optional[str] = None) -> Co
                   or "code" in validators)
 
 
-def columns() -> list[Column]:
+@functools.lru_cache(maxsize=1)
+def _columns() -> tuple[Column, ...]:
+    return tuple(_derived_columns())
+
+
+def columns() -> tuple[Column, ...]:
+    """The template's columns (the schema is read once: it does not change while CKAN runs)."""
+    return _columns()
+
+
+def _derived_columns() -> list[Column]:
     """The template's columns: every form field of the dataset schema (a field without a
     form, such as the catalog state, is moved by the catalog actions only), the items'
     subfields in place of the items field. A subfield whose label is also an entry
