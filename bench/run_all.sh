@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Every benchmark, or one: `bash bench/run_all.sh [search|labels|workflow|load [ARGS...]]`.
+# Every benchmark, or one: `bash bench/run_all.sh [search|labels|workflow|load|import [ARGS...]]`.
 #
 #   search    bench/search.py through bench/run.sh (its own databases and cores)
 #   labels    bench/labels.py: stock CKAN and govshare, grants and permission labels
 #   workflow  bench/workflow.py: 100,000 requests, inbox, authority queue, escalation job
 #   load      bench/load.py: stock CKAN and govshare served by gunicorn, 10/50/100 clients
+#   import    bench/import.py: the catalog spreadsheet import against `ckanapi load`
 #
-# Without a name all four run one after the other, with their defaults; ARGS go to the named
+# Without a name all five run one after the other, with their defaults; ARGS go to the named
 # one. Like bench/run.sh, each run starts from databases created anew and emptied Solr cores, and
 # the cores are (re)loaded without restarting Solr, which others' tests may be using
 # (scripts/lib.sh's fresh_site):
@@ -18,6 +19,8 @@
 #   load      databases and cores bench_load_stock, bench_load_govshare (+ _datastore db),
 #             Redis databases 13 and 14, .stack/bench-load-{stock,govshare}.ini; gunicorn's
 #             logs in .stack/bench-load-{stock,govshare}-gunicorn.log
+#   import    databases and cores bench_import_import, bench_import_ckanapi (+ _datastore db),
+#             Redis databases 8 and 9, .stack/bench-import-{import,ckanapi}.ini
 # shellcheck disable=SC2119,SC2120  # run_labels/run_workflow/run_load get their arguments via "run_$name" "$@"
 set -euo pipefail
 LOG_TAG=bench
@@ -43,17 +46,25 @@ run_load() {
         --govshare-ini "$STACK/bench-load-govshare.ini" "$@")
 }
 
+run_import() {
+    fresh_site bench-import-import bench_import_import 8
+    fresh_site bench-import-ckanapi bench_import_ckanapi 9
+    (cd "$ROOT" && "$PY" bench/import.py --import-ini "$STACK/bench-import-import.ini" \
+        --ckanapi-ini "$STACK/bench-import-ckanapi.ini" "$@")
+}
+
 name="${1:-all}"
 [[ $# -gt 0 ]] && shift
 case "$name" in
     search) bash "$ROOT/bench/run.sh" "$@" ;;
-    labels|workflow|load)
+    labels|workflow|load|import)
         bash "$ROOT/scripts/stack.sh" services >&2
         "run_$name" "$@" ;;
     all)
         bash "$ROOT/bench/run.sh"
         run_labels
         run_workflow
-        run_load ;;
-    *) echo "usage: $0 [search|labels|workflow|load [ARGS...]]" >&2; exit 2 ;;
+        run_load
+        run_import ;;
+    *) echo "usage: $0 [search|labels|workflow|load|import [ARGS...]]" >&2; exit 2 ;;
 esac

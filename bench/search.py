@@ -99,7 +99,7 @@ def latencies(search: Any, query_set: tuple[str, ...], repeat: int) -> list[floa
     return timings
 
 
-def run_site(side: str, ini: str, n: int, seed: int, repeat: int) -> dict[str, Any]:
+def run_site(side: str, ini: str, n: int, seed: int, repeat: int, load_workers: int) -> dict[str, Any]:
     """Load and search one site, inside a request as the portal would."""
     with common.site(ini):
         common.require_empty(ini)
@@ -111,7 +111,7 @@ def run_site(side: str, ini: str, n: int, seed: int, repeat: int) -> dict[str, A
 
         catalog.setup_site(call, side)
         entries = catalog.make_entries(n, seed)
-        seconds = catalog.load(call, side, entries)
+        seconds = catalog.load(call, side, entries, load_workers)
         log(side, f"loaded {n} entries in {seconds:.0f} s; searching")
         result: dict[str, Any] = {"entries_per_s": n / seconds}
         for lang, query_set in queries(entries).items():
@@ -146,7 +146,8 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str]]:
 
 def print_table(results: dict[str, dict[str, Any]], args: argparse.Namespace, wall: float) -> None:
     q = results["govshare"]
-    print(f"\n{args.entries} entries (seed {args.seed}); {q['zh']['queries']} Chinese and "
+    print(f"\n{args.entries} entries (seed {args.seed}, created by {args.load_workers} "
+          f"process{'es' if args.load_workers > 1 else ''}); {q['zh']['queries']} Chinese and "
           f"{q['en']['queries']} English/code queries, each timed {args.queries_repeat} times; "
           f"wall time {wall:.0f} s\n")
     stock, govshare = (rows(results[side]) for side in SIDES)
@@ -166,11 +167,14 @@ latency: package_search called in-process as the search page calls it (first pag
 def main() -> None:
     p = common.parser(__doc__)
     p.add_argument("--queries-repeat", type=int, default=20, help="timed runs of each query")
+    p.add_argument("--load-workers", type=int, default=1,
+                   help="processes creating the entries at once (e.g. 2 for --entries 50000, "
+                        "which one process loads in hours); the same on both sites")
     common.add_sides(p, "bench", ("site",))
     args = p.parse_args()
     if args.worker:
         common.write_result(args.result, run_site(args.side, args.ini, args.entries, args.seed,
-                                                  args.queries_repeat))
+                                                  args.queries_repeat, args.load_workers))
         return
     start = time.perf_counter()
     inis = {"stock": args.stock_ini, "govshare": args.govshare_ini}

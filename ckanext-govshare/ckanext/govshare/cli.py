@@ -309,3 +309,68 @@ def _user_group() -> click.Group:
 
 
 user = _user_group()
+
+
+class _StageBars:
+    """A click progress bar per stage of an import (reading, checking, writing, indexing)."""
+
+    LABELS = {"read": "read", "validate": "check", "index": "write", "solr": "index"}
+
+    def __init__(self) -> None:
+        self.stage, self.bar, self.shown = "", None, 0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage:
+            self.close()
+            self.stage, self.shown = stage, 0
+            self.bar = click.progressbar(length=total, label=self.LABELS.get(stage, stage).ljust(6))
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+@govshare.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--department", required=True, help="The department (organization name or id).")
+@click.option("--dry-run", is_flag=True, help="Check the file and report; save nothing.")
+@click.option("--user", "user_name", default=None,
+              help="Import as this user (default: the site user).")
+@click.option("--workers", default=lambda: _index_workers(), show_default="the CPU count, at most 8",
+              type=click.IntRange(min=1), help="Processes building the search documents.")
+def import_catalog(file: Path, department: str, dry_run: bool, user_name: str | None,
+                   workers: int) -> None:
+    """Import a catalog spreadsheet (.xlsx or .csv) in the national template into a
+    department's catalog: all rows or, with any bad row, none (each is listed)."""
+    import ckan.plugins.toolkit as tk
+    from ckan import model
+
+    from ckanext.govshare import catalog_import
+
+    org = model.Group.get(department)
+    if org is None or not org.is_organization:
+        raise click.ClickException(f"no department {department}")
+    name = user_name or tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+    user = model.User.get(name)
+    if user is None:
+        raise click.ClickException(f"no user {name}")
+    bars = _StageBars()
+    try:
+        with file.open("rb") as stream:
+            result = catalog_import.run(user, org, stream, file.name, dry_run=dry_run,
+                                        progress=bars, workers=workers)
+    except tk.ValidationError as error:
+        raise click.ClickException("; ".join(m for ms in error.error_dict.values() for m in ms))
+    finally:
+        bars.close()
+    for error in result["errors"]:
+        click.echo(f"row {error['row']}, {error['column']}: {error['message']}", err=True)
+    click.echo(f"{'dry run: ' if dry_run else ''}created {result['created']}, "
+               f"updated {result['updated']}, unchanged {result['unchanged']}, "
+               f"errors {len(result['errors'])}")
+    if result["errors"]:
+        raise SystemExit(1)

@@ -22,7 +22,7 @@ __all__ = [
     "govshare_usage_list", "govshare_remind_and_escalate", "govshare_notification_list",
     "govshare_registration_confirm", "govshare_calendar_show", "govshare_calendar_update",
     "govshare_catalog_submit", "govshare_catalog_confirm", "govshare_catalog_return",
-    "govshare_duty_change_create",
+    "govshare_duty_change_create", "govshare_catalog_import",
     "govshare_audit_list",
     "govshare_error_report_create", "govshare_error_report_resolve",
     "govshare_error_report_list", "govshare_error_report_show",
@@ -274,6 +274,18 @@ def govshare_catalog_submit(context: Context, data_dict: DataDict) -> AuthResult
         return {"success": True}
     return _refused(tk._("Only an administrator of the entries' department may submit "
                          "them for registration."))
+
+
+def govshare_catalog_import(context: Context, data_dict: DataDict) -> AuthResult:
+    """A department's administrators import its catalog; the data authority any department's."""
+    user = access.context_user(context)
+    org = model.Group.get(data_dict.get("owner_org")) \
+        if isinstance(data_dict.get("owner_org"), str) else None
+    if user is not None and (access.is_authority(user)
+                             or (org is not None and _is_org_admin(user, org.id))):
+        return {"success": True}
+    return _refused(tk._("Only an administrator of the department (or the data authority) "
+                         "may import its catalog."))
 
 
 def govshare_catalog_confirm(context: Context, data_dict: DataDict) -> AuthResult:

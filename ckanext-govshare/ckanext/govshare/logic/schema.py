@@ -291,6 +291,15 @@ def timeliness_list(ignore_missing: Validator, govshare_text: Validator,
             "overdue": [ignore_missing, govshare_bool]}
 
 
+@validator_args
+def catalog_import(not_empty: Validator, ignore_missing: Validator, govshare_text: Validator,
+                   govshare_bool: Validator, group_id_or_name_exists: Validator,
+                   govshare_upload: Validator) -> Schema:
+    return {"owner_org": [not_empty, govshare_text(ID_MAX), group_id_or_name_exists],
+            "upload": [not_empty, govshare_upload],
+            "dry_run": [ignore_missing, govshare_bool]}
+
+
 def no_input() -> Schema:
     """Actions that take nothing."""
     return {}
@@ -339,6 +348,7 @@ ACTIONS: dict[str, Callable[[], Schema]] = {
     "govshare_catalog_submit": catalog_submit,
     "govshare_catalog_confirm": catalog_confirm,
     "govshare_catalog_return": catalog_return,
+    "govshare_catalog_import": catalog_import,
     "govshare_duty_change_create": duty_change_create,
     "govshare_grant_create": grant_create,
     "govshare_grant_revoke": grant_revoke,

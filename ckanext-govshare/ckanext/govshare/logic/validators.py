@@ -590,3 +590,13 @@ def govshare_secrecy_review(value: Any, context: Context) -> dict[str, Any]:
                          .format(part=labels["date"]))
     review["date"] = day
     return review
+
+
+def govshare_upload(value: Any, context: Context) -> Any:
+    """An uploaded file (a multipart form field): the catalog spreadsheet of an import."""
+    if not (hasattr(value, "stream") and hasattr(value, "filename")):
+        raise tk.Invalid(_("Upload a file (.xlsx or .csv)"))
+    return value
+
+
+__all__ += ["govshare_upload"]
