@@ -311,6 +311,8 @@ def _user_group() -> click.Group:
 user = _user_group()
 
 
+# ------------------------------------------------------------------ ckan govshare import
+
 class _StageBars:
     """A click progress bar per stage of an import (reading, checking, writing, indexing)."""
 
