@@ -359,8 +359,10 @@ def test_javascript_translations_are_built_for_the_chinese_ui(tmp_path, app, cka
     # The command entrypoint.sh runs while initialising, into the storage volume.
     initialise = (DOCKER / "entrypoint.sh").read_text().split("initialise() {", 1)[1].split("\n}", 1)[0]
     assert "ckan translation js" in initialise
+    # (CKAN_STORAGE_PATH as well: under xdist the environment has the worker's, which wins)
     done = subprocess.run([str(Path(sys.executable).parent / "ckan"), "-c", str(ini), "translation", "js"],
-                          env={**os.environ, "PATH": PATH}, capture_output=True, text=True)
+                          env={**os.environ, "PATH": PATH, "CKAN_STORAGE_PATH": str(tmp_path)},
+                          capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "i18n" / "js" / "zh_Hans_CN.js").is_file()
     translations = json.loads(app.get("/api/i18n/zh_Hans_CN").body)
