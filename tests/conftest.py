@@ -149,7 +149,7 @@ def reset_db():
         connection = model.repo.session.connection()
         existing = set(connection.execute(text(
             "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")).scalars())
-        tables = [t.name for t in reversed(model.meta.metadata.sorted_tables)
+        tables = [t.name for t in reversed(model.repo.metadata.sorted_tables)
                   if t.name != "alembic_version" and t.name in existing]
         if tables:
             connection.exec_driver_sql("; ".join(f'DELETE FROM "{name}"' for name in tables))
