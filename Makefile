@@ -7,7 +7,7 @@ run:   ## install what is missing, start PostgreSQL/Redis/Solr, load the demo ci
 dev:   ## the same, with `ckan run` in the foreground (auto-reload) instead of gunicorn
 	bash scripts/stack.sh dev
 
-test:  ## the same stack with its own database and Solr core, then pytest
+test:  ## the same stack with its own database and Solr core, then pytest (GOVSHARE_TEST_WORKERS=N: N xdist workers; default one per core)
 	bash scripts/stack.sh test $(ARGS)
 
 stop:  ## stop exactly what run/test started

@@ -16,7 +16,8 @@ LOG=$STATE/solr.log
 PORTFILE=$STATE/port
 CPFILE=$STATE/classpath.txt
 CLASSES=$STATE/classes
-# Made at every start; `cores` also makes the other bench_* cores (bench/run_all.sh) on demand.
+# Made at every start; `cores` also makes the other bench_* cores (bench/run_all.sh) and the
+# test workers' ckan_test_gw* (scripts/stack.sh test) on demand.
 # Cores of stock CKAN (is_stock: named *_stock) have CKAN's schema.xml unmodified.
 CORES=(ckan ckan_test ckan_open ckan_open_test bench_stock bench_govshare)
 TIMEOUT=${SOLR_START_TIMEOUT:-120}
@@ -181,7 +182,8 @@ cores() {
   start
   local core
   for core in "$@"; do
-    [[ " ${CORES[*]} " == *" $core "* || $core == bench_* ]] || { log "unknown core $core (not in CORES, not bench_*)"; exit 2; }
+    [[ " ${CORES[*]} " == *" $core "* || $core == bench_* || $core == ckan_test_gw* ]] ||
+      { log "unknown core $core (not in CORES, bench_* or ckan_test_gw*)"; exit 2; }
     if [[ $(core_admin STATUS "$core") == *'"instanceDir"'* ]]; then
       write_conf "$core"
       core_admin RELOAD "$core" >/dev/null

@@ -83,6 +83,7 @@ start_pg() {
 }
 
 # --------------------------------------------------------------------- Redis
+REDIS_DATABASES=128  # dev 0, tests 1, benchmarks and the tests' second sites 2-15, test workers 16-
 start_redis() {
     local port pid; port=$(pick_port redis 6379)
     pid="$STACK/redis/redis.pid"
@@ -91,7 +92,8 @@ start_redis() {
     fi
     log "starting Redis on 127.0.0.1:$port"
     redis-server --bind 127.0.0.1 --port "$port" --daemonize yes --dir "$STACK/redis" \
-        --pidfile "$pid" --logfile "$STACK/redis/redis.log" --save "" --appendonly no
+        --pidfile "$pid" --logfile "$STACK/redis/redis.log" --save "" --appendonly no \
+        --databases "$REDIS_DATABASES"
     for _ in $(seq 50); do
         redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && return
         sleep 0.2
@@ -220,6 +222,59 @@ cmd_dev() {
     exec "$CKAN" -c "$DEV_INI" run -H 127.0.0.1 -p "$PORT"
 }
 
+# ---------------------------------------------------------------------- tests
+# `make test` runs pytest-xdist with GOVSHARE_TEST_WORKERS workers (default: one per core; 0 or 1:
+# without xdist), each on a site of its own that tests/conftest.py points the worker at:
+# database govshare_test_gwN and its DataStore database, Solr core ckan_test_gwN, Redis database
+# TEST_REDIS_BASE+N and storage .stack/storage/test_gwN, as written in .stack/test_gwN.ini.
+# ARGS that name test files or node ids (and no directory) run without xdist unless
+# GOVSHARE_TEST_WORKERS is set; ARGS with -n N run N workers.
+TEST_REDIS_BASE=16
+
+test_workers() { # ARGS...: the number of workers for these pytest arguments
+    local arg after_n="" files=0 dirs=0 n
+    for arg in "$@"; do
+        if [[ -n $after_n ]]; then n=$arg; break; fi
+        case $arg in
+            -n|--numprocesses) after_n=1; continue ;;
+            -n*) n=${arg#-n}; n=${n#=}; break ;;
+            --numprocesses=*) n=${arg#*=}; break ;;
+            -*) continue ;;
+        esac
+        if [[ -d $arg ]]; then dirs=$((dirs + 1)); elif [[ -e ${arg%%::*} ]]; then files=$((files + 1)); fi
+    done
+    n=${n:-${GOVSHARE_TEST_WORKERS:-}}
+    if [[ -z $n ]] && ((files > 0 && dirs == 0)); then n=0; fi
+    [[ $n =~ ^[0-9]+$ ]] || n=$(nproc)  # unset, "auto", "logical"
+    echo "$n"
+}
+
+# The Redis of .stack/ with the workers' databases (one started with fewer is restarted: it
+# keeps nothing, --save "").
+ensure_redis_databases() { # COUNT
+    local port have; port=$(cat "$STACK/redis/port")
+    have=$(redis-cli -p "$port" CONFIG GET databases | tail -n 1)
+    ((have >= $1)) && return
+    log "Redis has $have databases, the tests need $1: restarting it"
+    stop_pidfile Redis "$STACK/redis/redis.pid" "redis-server 127.0.0.1:$port"
+    start_redis
+}
+
+# Each worker's site; databases and cores only when missing, the cores' conf every time.
+test_worker_sites() { # WORKERS
+    local n name cores=()
+    ensure_redis_databases $((TEST_REDIS_BASE + $1))
+    for ((n = 0; n < $1; n++)); do
+        name=govshare_test_gw$n
+        INI_BASE="config:$ROOT/config/test.ini" \
+            write_services_ini "test_gw$n" "$name" "ckan_test_gw$n" $((TEST_REDIS_BASE + n))
+        create_db "$name"
+        create_datastore_db "${name}_datastore" "$STACK/test_gw$n.ini"
+        cores+=("ckan_test_gw$n")
+    done
+    bash "$ROOT/scripts/solr.sh" cores "${cores[@]}"
+}
+
 cmd_test() {
     cmd_install
     cmd_services
@@ -227,7 +282,17 @@ cmd_test() {
     create_db govshare_test
     create_datastore_db govshare_test_datastore "$ROOT/config/test.ini"
     cd "$ROOT"
-    "$VENV/bin/pytest" --ckan-ini=config/test.ini "$@"
+    local workers given="" xdist=()
+    workers=$(test_workers "$@")
+    [[ " $* " == *" -n"* || " $* " == *" --numprocesses"* ]] && given=1
+    if ((workers > 1)) || [[ -n $given ]] && ((workers > 0)); then
+        test_worker_sites "$workers"
+        [[ -n $given ]] || xdist=(-n "$workers")
+        # loadgroup: each xdist_group on one worker, and (tests/conftest.py) each module or class
+        [[ " $* " == *" --dist"* ]] || xdist+=(--dist loadgroup)
+        log "pytest on $workers workers (GOVSHARE_TEST_WORKERS=0 for none)"
+    fi
+    "$VENV/bin/pytest" --ckan-ini=config/test.ini "${xdist[@]}" "$@"
 }
 
 cmd_stop() {

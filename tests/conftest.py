@@ -1,18 +1,80 @@
 """Shared fixtures: a clean database and index per test, and catalog factories.
 
 Tests run against the real PostgreSQL, Solr and Redis that `make test` starts
-(config/test.ini).
+(config/test.ini). Under pytest-xdist each worker has a site of its own (database, DataStore
+database, Solr core, Redis database, storage), made by scripts/stack.sh and written in
+.stack/test_<worker>.ini: ``pytest_configure`` puts its addresses into the environment
+variables CKAN reads over any ini (``WORKER_ENV``), so that this process and every
+``ckan -c config/test.ini ...`` it starts use the worker's site.
 """
 from __future__ import annotations
 
+import configparser
 import itertools
+import os
 import socket
 import socketserver
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
+from ckan.config.environment import CONFIG_FROM_ENV_VARS
 from ckan.tests import factories, helpers
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1, ... under xdist, else ""
+SITE_OPTIONS = ("sqlalchemy.url", "ckan.datastore.write_url", "ckan.datastore.read_url",
+                "solr_url", "ckan.redis.url", "ckan.storage_path")
+WORKER_ENV = {CONFIG_FROM_ENV_VARS[option]: "" for option in SITE_OPTIONS}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not WORKER:
+        return
+    ini = ROOT / ".stack" / f"test_{WORKER}.ini"
+    if not ini.is_file():
+        raise pytest.UsageError(f"{ini} is missing: run the tests with `make test` (or "
+                                f"GOVSHARE_TEST_WORKERS=N make test), which makes each worker's site")
+    site = configparser.ConfigParser(interpolation=None)
+    site.read(ini)
+    for option in SITE_OPTIONS:
+        WORKER_ENV[CONFIG_FROM_ENV_VARS[option]] = site["app:main"][option]
+    os.environ.update(WORKER_ENV)
+
+
+def other_site_env(**extra: str) -> dict[str, str]:
+    """The environment for a CKAN command of another site (its own ini): this one's without
+    the worker's addresses, which CKAN would read over that ini's."""
+    env = {k: v for k, v in os.environ.items() if k not in WORKER_ENV}
+    env.update(extra)
+    return env
+
+
+def worker_name(name: str) -> str:
+    """A name of the test run made the worker's own (``govshare_restore_test_gw1``), for
+    databases and the like that a test makes besides its site."""
+    return f"{name}_{WORKER}" if WORKER else name
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """--dist loadgroup, with the tests of a module (of a class, for a class) kept together
+    on one worker, in their order, as they run without xdist: module- and class-scoped worlds
+    are built once, and what a module's tests leave for each other stays theirs. Each
+    ``xdist_group`` mark is one unit, as in loadgroup."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    if config.getvalue("dist") != "loadgroup":
+        return None
+
+    class ScopeOrGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.rfind("@") > nodeid.rfind("]"):
+                return nodeid.split("@")[-1]
+            return super()._split_scope(nodeid)
+
+    return ScopeOrGroup(config, log)
 
 _codes = itertools.count(1)
 
@@ -61,6 +123,61 @@ def entry_data(org: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
 @pytest.fixture(autouse=True)
 def _plugins(with_plugins):
     """Every test runs with the plugins of config/test.ini, as the portal does."""
+
+
+_migrated_to_head: set[str] = set()  # plugins whose migrations are at head in this database
+
+
+@pytest.fixture(scope="session")
+def reset_db():
+    """CKAN's reset (``model.repo.rebuild_db``: every table of its metadata emptied but
+    ``alembic_version``), with one query for the tables that exist and one round trip for the
+    DELETEs, where CKAN asks for each table and deletes from each in turn."""
+    from ckan import model
+    from sqlalchemy import text
+    from sqlalchemy.orm import close_all_sessions
+
+    factories.fake.unique.clear()
+
+    def reset() -> None:
+        if not model.repo.tables_created_and_initialised:
+            helpers.reset_db()  # the first time: CKAN drops and creates the tables
+            _migrated_to_head.clear()
+            return
+        close_all_sessions()
+        model.repo.session.remove()
+        connection = model.repo.session.connection()
+        existing = set(connection.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")).scalars())
+        tables = [t.name for t in reversed(model.repo.metadata.sorted_tables)
+                  if t.name != "alembic_version" and t.name in existing]
+        if tables:
+            connection.exec_driver_sql("; ".join(f'DELETE FROM "{name}"' for name in tables))
+        model.repo.session.commit()
+        model.repo.session.remove()
+        model.repo.init_db()
+        model.repo.session.flush()
+
+    return reset
+
+
+@pytest.fixture(scope="session")
+def migrate_db_for():
+    """CKAN's ``migrate_db_for``; a plugin already migrated to head in this session is not
+    asked again (the reset empties tables and keeps them: its schema stays at head)."""
+    from ckan.cli.db import _run_migrations
+
+    def runner(plugin: str, version: str = "head", forward: bool = True) -> None:
+        to_head = (version, forward) == ("head", True)
+        if to_head and plugin in _migrated_to_head:
+            return
+        _run_migrations(plugin, version, forward)
+        if to_head:
+            _migrated_to_head.add(plugin)
+        else:
+            _migrated_to_head.discard(plugin)
+
+    return runner
 
 
 @pytest.fixture
@@ -227,4 +344,4 @@ def sweep_outbox() -> dict[str, int]:
 
 
 __all__ = ["uscc", "make_department", "entry_data", "create_entry", "make_user", "as_user",
-           "run_jobs", "free_port", "sweep_outbox"]
+           "run_jobs", "free_port", "sweep_outbox", "ROOT", "WORKER", "other_site_env", "worker_name"]

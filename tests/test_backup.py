@@ -12,7 +12,6 @@ index document by document with the one CKAN wrote while the portal was built.
 """
 from __future__ import annotations
 
-import configparser
 import contextlib
 import datetime
 import hashlib
@@ -34,7 +33,7 @@ from ckan.lib.search.common import make_connection
 from ckan.tests import helpers
 
 from access_fixtures import COMBINATIONS, USER_KINDS, World, build_world
-from conftest import free_port
+from conftest import SITE_OPTIONS, free_port, other_site_env
 
 ROOT = Path(__file__).resolve().parent.parent
 CKAN = str(Path(sys.executable).with_name("ckan"))
@@ -50,10 +49,10 @@ Get = Callable[[str, dict[str, str]], tuple[int, bytes]]
 
 # ------------------------------------------------------------------ the stack
 
-def _services() -> configparser.SectionProxy:
-    parser = configparser.ConfigParser(interpolation=None)
-    parser.read(ROOT / ".stack" / "test.ini")
-    return parser["app:main"]
+def _services() -> dict[str, str]:
+    """This portal's service addresses (under xdist its worker's, tests/conftest.py)."""
+    from ckan.common import config
+    return {option: config[option] for option in SITE_OPTIONS}
 
 
 def _with_path(url: str, path: str) -> str:
@@ -74,7 +73,9 @@ def _postgres(dbname: str) -> Iterator[Any]:
 
 
 def _ckan(ini: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([CKAN, "-c", str(ini), *args], capture_output=True, text=True)
+    """A command on this portal (TEST_INI) or on the restored one (its own ini)."""
+    env = None if ini == TEST_INI else other_site_env()
+    return subprocess.run([CKAN, "-c", str(ini), *args], capture_output=True, text=True, env=env)
 
 
 def _ok(done: subprocess.CompletedProcess) -> str:
@@ -97,6 +98,7 @@ def target(tmp_path) -> Path:
         f"ckan.datastore.write_url = {_with_path(services['ckan.datastore.write_url'], datastore)}",
         f"ckan.datastore.read_url = {_with_path(services['ckan.datastore.read_url'], datastore)}",
         f"ckan.redis.url = {_with_path(services['ckan.redis.url'], '/' + TARGET_REDIS_DB)}",
+        f"solr_url = {services['solr_url']}",
         f"ckan.storage_path = {tmp_path / 'restored-storage'}",
         "",
     ]))
@@ -117,7 +119,7 @@ def _serving(ini: Path, log: Path) -> Iterator[str]:
     with log.open("wb") as output:
         server = subprocess.Popen(
             [CKAN, "-c", str(ini), "run", "-H", "127.0.0.1", "-p", str(port), "--disable-reloader"],
-            stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=output, stderr=subprocess.STDOUT, start_new_session=True, env=other_site_env())
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):

@@ -36,7 +36,7 @@ from ckan.lib.uploader import get_resource_uploader
 from ckan.tests import helpers
 
 from ckanext.govshare import sync
-from conftest import create_entry, make_department
+from conftest import create_entry, make_department, other_site_env
 
 ROOT = Path(__file__).resolve().parent.parent
 CKAN = str(Path(sys.executable).with_name("ckan"))
@@ -100,7 +100,8 @@ def _open_ini(tmp: Path, port: int) -> Path:
 
 
 def _ckan(ini: Path, *args: str) -> str:
-    done = subprocess.run([CKAN, "-c", str(ini), *args], capture_output=True, text=True)
+    done = subprocess.run([CKAN, "-c", str(ini), *args], capture_output=True, text=True,
+                          env=other_site_env())
     assert done.returncode == 0, f"ckan {' '.join(args)}:\n{done.stderr[-3000:]}"
     return done.stdout
 
@@ -183,7 +184,8 @@ def open_site(tmp_path_factory) -> Iterator[OpenSiteServer]:
     with log.open("wb") as output:
         server = subprocess.Popen(
             [CKAN, "-c", str(ini), "run", "-H", "127.0.0.1", "-p", str(port), "--disable-reloader"],
-            stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            env=other_site_env())
     try:
         url = f"http://127.0.0.1:{port}"
         _wait_until_up(url, server, log)
