@@ -246,6 +246,12 @@ def test_exports_and_downloads_are_recorded_without_the_data_url(app, sysadmin_c
     app.get("/govshare/usage.csv", headers={"Authorization": token(provider_admin)})
     assert records(event=audit.EXPORTED, actor=provider_admin["name"])[-1].detail[
         "endpoint"] == "govshare.usage_csv"
+    app.get(f"/organization/{org['name']}/catalog.xlsx",
+            headers={"Authorization": token(provider_admin)})
+    app.get("/govshare/catalog.xlsx", headers={"Authorization": token(authority)})
+    assert [r.detail["endpoint"] for r in records(event=audit.EXPORTED)
+            if r.actor_name in (provider_admin["name"], authority["name"])][-2:] == [
+        "govshare.catalog_export", "govshare.catalog_export_all"]
     app.get("/govshare/audit.csv?event=login.failed",
             headers={"Authorization": token(authority)})
     exported, = records(event=audit.AUDIT_EXPORTED, actor=authority["name"])

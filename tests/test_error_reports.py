@@ -15,8 +15,8 @@ from ckan.tests import factories, helpers
 from freezegun import freeze_time
 
 from conftest import as_user, create_entry, make_department, make_user, run_jobs
-from ckanext.govshare import error_reports
-from ckanext.govshare.model import Audit, ErrorReport, Notification
+from ckanext.govshare import audit, error_reports
+from ckanext.govshare.model import Audit, AuditEvent, ErrorReport, Notification
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
@@ -334,6 +334,11 @@ def test_an_evidence_file_from_the_form_is_kept_and_downloaded_by_the_reporter(a
     assert download.data == PDF
     assert download.headers["Content-Disposition"].startswith("attachment")
     assert download.headers["X-Content-Type-Options"] == "nosniff"
+    # a download, in the security audit log like a resource's
+    downloaded = model.Session.query(AuditEvent).filter_by(
+        event=audit.DOWNLOADED, object_id="govshare.error_report_evidence").all()
+    assert [d.actor_name for d in downloaded if d.detail["id"] == created.id] == [
+        world["clerk"]["name"]]
 
 
 def test_an_evidence_file_over_the_api(app, world):

@@ -73,6 +73,9 @@ EXPORT_ENDPOINTS = {
     "datatablesview.filtered_download": EXPORTED,
     "resource.download": DOWNLOADED,
     "dataset_resource.download": DOWNLOADED,
+    "govshare.catalog_export": EXPORTED,
+    "govshare.catalog_export_all": EXPORTED,
+    "govshare.error_report_evidence": DOWNLOADED,
 }
 CATALOG_FIELDS = {"share_type": SHARE_TYPE_CHANGED, "open_type": OPEN_TYPE_CHANGED}
 # Keys of an action's input never copied into a sysadmin action's record.

@@ -2,14 +2,14 @@
 its content in the FileStore (``<ckan.storage_path>/govshare/evidence/<report id>``). And the
 note a provider gives with a declared data update (更新声明的说明).
 
-Revision ID: 0012_error_report_evidence
+Revision ID: 0011_error_report_evidence
 Revises: 0010_catalog_state
 Create Date: 2026-12-01
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_error_report_evidence"
+revision = "0011_error_report_evidence"
 down_revision = "0010_catalog_state"
 branch_labels = None
 depends_on = None
