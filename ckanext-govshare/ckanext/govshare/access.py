@@ -110,6 +110,16 @@ def department_ids(user: model.User | str | None,
     return {row.group_id for row in rows}
 
 
+def is_department_admin(user: model.User, org_id: Optional[str]) -> bool:
+    """An active admin of the department (whatever the department's own state)."""
+    if not org_id:
+        return False
+    return model.Session.query(model.Member).filter(
+        model.Member.group_id == org_id, model.Member.table_name == "user",
+        model.Member.table_id == user.id, model.Member.state == "active",
+        model.Member.capacity == "admin").first() is not None
+
+
 def is_sysadmin(user: model.User | str | None) -> bool:
     user_obj = _user(user)
     return bool(user_obj and user_obj.sysadmin)

@@ -31,7 +31,7 @@ from ckan import logic, model
 from ckan.lib.plugins import get_permission_labels, lookup_package_plugin
 from ckanext.activity.model import Activity
 
-from ckanext.govshare import audit, catalog_io, sources
+from ckanext.govshare import access, audit, catalog_io, sources
 from ckanext.govshare import schema as catalog
 from ckanext.govshare.catalog_io import ITEMS, TAGS, Entry, Problem
 from ckanext.govshare.model import AuditEvent, InfoItem
@@ -114,12 +114,6 @@ def _existing(codes: list[str]) -> dict[str, tuple[str, str]]:
     return found
 
 
-def _is_admin_of(user: model.User, org: model.Group) -> bool:
-    return user.sysadmin or "admin" == (model.Session.query(model.Member.capacity).filter(
-        model.Member.group_id == org.id, model.Member.table_name == "user",
-        model.Member.table_id == user.id, model.Member.state == "active").scalar())
-
-
 Checked = tuple[str, Optional[dict[str, Any]], list[Problem]]  # kind, data, problems
 
 
@@ -131,7 +125,7 @@ def _check(user: model.User, org: model.Group, entries: list[Entry],
     plugin = lookup_package_plugin("dataset")
     # The action's auth decided who imports for the department: the data authority (no
     # member of it) is validated as an internal call; the state stays the schema's.
-    trusted = not _is_admin_of(user, org)
+    trusted = not (user.sysadmin or access.is_department_admin(user, org.id))
     code_header = _header("resource_code")
     checked: list[Checked] = []
     for done, entry in enumerate(entries, 1):
@@ -287,13 +281,8 @@ def plan(user: model.User, org: model.Group, entries: list[Entry],
 
 # ------------------------------------------------------------------ writing
 
-def _chunks(rows: list[Any], size: int = BATCH) -> Iterator[list[Any]]:
-    for start in range(0, len(rows), size):
-        yield rows[start:start + size]
-
-
 def _insert(table: Any, rows: list[dict[str, Any]]) -> None:
-    for chunk in _chunks(rows, 2000):
+    for chunk in catalog_io.batches(rows, 2000):
         model.Session.execute(table.insert(), chunk)
 
 
@@ -374,7 +363,7 @@ def _update(user: model.User, org: model.Group, changed: list[dict[str, Any]]) -
     was written. CKAN 2.12's package_update does not save under defer_commit (its savepoint
     is lost), so these are not in the new entries' transaction. The data authority's
     import is an internal call, as its validation was."""
-    trusted = not _is_admin_of(user, org)
+    trusted = not (user.sysadmin or access.is_department_admin(user, org.id))
     for data in changed:
         tk.get_action("package_update")({"user": user.name, "ignore_auth": trusted}, dict(data))
 
@@ -393,14 +382,7 @@ class _Spool:
 
     def batches(self) -> Iterator[list[dict[str, Any]]]:
         self.file.seek(0)
-        batch = []
-        for line in self.file:
-            batch.append(json.loads(line))
-            if len(batch) >= BATCH:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
+        yield from catalog_io.batches((json.loads(line) for line in self.file), BATCH)
 
 
 def _documents_and_activities(user: model.User, ids: list[str], spool: _Spool,

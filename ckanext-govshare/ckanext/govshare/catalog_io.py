@@ -36,10 +36,7 @@ _SEPARATORS = re.compile(r"[、,;\n|]+")
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?$")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _SPREADSHEET_EPOCH = datetime.date(1899, 12, 30)
-
-
-def _label(field: dict[str, Any]) -> str:
-    return catalog.scheming_language_text(field["label"], "zh_Hans_CN")
+TEMPLATE_LANG = "zh_Hans_CN"  # the template's headers are the fields' Chinese labels
 
 
 def _key(text: str) -> str:
@@ -69,7 +66,7 @@ class Column:
     def label_of(self, code: str) -> str:
         for value, labels in self.choices:
             if value == code:
-                return catalog.scheming_language_text(labels, "zh_Hans_CN")
+                return catalog.scheming_language_text(labels, TEMPLATE_LANG)
         return code
 
     @property
@@ -107,19 +104,19 @@ def _derived_columns() -> list[Column]:
     field's (共享类型) is headed with the items' label before it (信息项共享类型)."""
     fields = [f for f in catalog.dataset_fields()
               if not ("form_snippet" in f and f["form_snippet"] is None)]
-    entry_labels = {_label(f) for f in fields}
+    entry_labels = {catalog.field_label(f, TEMPLATE_LANG) for f in fields}
     found: list[Column] = []
     for field in fields:
         if field.get("repeating_subfields"):
             for sub in field["repeating_subfields"]:
-                header = _label(sub)
+                header = catalog.field_label(sub, TEMPLATE_LANG)
                 if header in entry_labels:
-                    header = _label(field) + header
+                    header = catalog.field_label(field, TEMPLATE_LANG) + header
                 column = _column(sub, header)
                 found.append(dataclasses.replace(column, field=field["field_name"],
                                                  sub=sub["field_name"]))
         else:
-            found.append(_column(field, _label(field)))
+            found.append(_column(field, catalog.field_label(field, TEMPLATE_LANG)))
     return found
 
 
@@ -446,7 +443,7 @@ def exported_entries(user: model.User | None, org_id: Optional[str] = None
                                  model.Package.owner_org.in_(access.department_ids(user))))
     if org_id is not None:
         query = query.filter(model.Package.owner_org == org_id)
-    for chunk in _batches(query.yield_per(2000), 2000):
+    for chunk in batches(query.yield_per(2000), 2000):
         tags: dict[str, list[str]] = {}
         for package_id, name in (model.Session.query(model.PackageTag.package_id, model.Tag.name)
                                  .join(model.Tag, model.Tag.id == model.PackageTag.tag_id)
@@ -457,7 +454,8 @@ def exported_entries(user: model.User | None, org_id: Optional[str] = None
             yield _stored(package, tags.get(package.id, []))
 
 
-def _batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
+def batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Lists of ``size`` items of ``rows`` (the last one shorter)."""
     batch: list[Any] = []
     for row in rows:
         batch.append(row)

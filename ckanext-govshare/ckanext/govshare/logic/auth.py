@@ -111,16 +111,9 @@ def may_manage_grants(user: Any, package: model.Package) -> bool:
     user_obj = model.User.get(user) if isinstance(user, str) else user
     if user_obj is None:
         return False
-    return access.is_authority(user_obj) or _is_org_admin(user_obj, package.owner_org)
+    return (access.is_authority(user_obj)
+            or access.is_department_admin(user_obj, package.owner_org))
 
-
-def _is_org_admin(user: model.User, org_id: str | None) -> bool:
-    if not org_id:
-        return False
-    return model.Session.query(model.Member).filter(
-        model.Member.group_id == org_id, model.Member.table_name == "user",
-        model.Member.table_id == user.id, model.Member.state == "active",
-        model.Member.capacity == "admin").first() is not None
 
 
 def govshare_grant_create(context: Context, data_dict: DataDict) -> AuthResult:
@@ -270,7 +263,8 @@ def govshare_catalog_submit(context: Context, data_dict: DataDict) -> AuthResult
     ids = data_dict.get("ids") if isinstance(data_dict.get("ids"), list) else []
     orgs = {p.owner_org for p in (model.Package.get(i) if isinstance(i, str) else None
                                   for i in ids) if p is not None}
-    if user is not None and orgs and all(_is_org_admin(user, org) for org in orgs):
+    if user is not None and orgs and all(access.is_department_admin(user, org)
+                                         for org in orgs):
         return {"success": True}
     return _refused(tk._("Only an administrator of the entries' department may submit "
                          "them for registration."))
@@ -282,7 +276,7 @@ def govshare_catalog_import(context: Context, data_dict: DataDict) -> AuthResult
     org = model.Group.get(data_dict.get("owner_org")) \
         if isinstance(data_dict.get("owner_org"), str) else None
     if user is not None and (access.is_authority(user)
-                             or (org is not None and _is_org_admin(user, org.id))):
+                             or (org is not None and access.is_department_admin(user, org.id))):
         return {"success": True}
     return _refused(tk._("Only an administrator of the department (or the data authority) "
                          "may import its catalog."))
