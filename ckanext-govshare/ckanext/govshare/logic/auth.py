@@ -31,6 +31,8 @@ __all__ = [
     "govshare_info_item_duplicates",
     "govshare_data_update_declare", "govshare_timeliness_list", "govshare_timeliness_check",
     "govshare_department_figures",
+    "govshare_scorecard", "govshare_scorecard_publish", "govshare_scorecard_annotate",
+    "govshare_misuse_record",
 ]
 
 
@@ -404,3 +406,33 @@ def govshare_department_figures(context: Context, data_dict: DataDict) -> AuthRe
         return {"success": True}
     return _refused(tk._("Only the data authority and a department's administrators may see "
                          "the department's figures."))
+
+
+# ------------------------------------------------------------------ the evaluation (第二十八条)
+
+def govshare_scorecard(context: Context, data_dict: DataDict) -> AuthResult:
+    """The authority sees the live scorecard; a department's admins the published one, of
+    their own department (the action gives them the ranking and their own row)."""
+    user = access.context_user(context)
+    if access.is_authority(user):
+        return {"success": True}
+    own = access.department_ids(user, ("admin",))
+    wanted = data_dict.get("owner_org")
+    org = model.Group.get(wanted) if isinstance(wanted, str) and wanted else None
+    if own and (not wanted or (org is not None and org.id in own)):
+        return {"success": True}
+    return _refused(tk._("Only the data authority and a department's administrators may see "
+                         "the department's scorecard."))
+
+
+def govshare_scorecard_publish(context: Context, data_dict: DataDict) -> AuthResult:
+    return _authority(context)
+
+
+def govshare_scorecard_annotate(context: Context, data_dict: DataDict) -> AuthResult:
+    return _authority(context)
+
+
+def govshare_misuse_record(context: Context, data_dict: DataDict) -> AuthResult:
+    """Findings of misuse are the data authority's."""
+    return _authority(context)

@@ -343,6 +343,52 @@ def department_figures(govshare_ignore_blank: Validator, govshare_text: Validato
             "owner_org": [govshare_ignore_blank, govshare_text(ID_MAX), group_id_or_name_exists]}
 
 
+
+def _period(govshare_ignore_blank: Validator, govshare_date: Validator,
+            govshare_calendar_year: Validator) -> Schema:
+    return {"year": [govshare_ignore_blank, govshare_calendar_year],
+            "date_from": [govshare_ignore_blank, govshare_date],
+            "date_to": [govshare_ignore_blank, govshare_date]}
+
+
+@validator_args
+def scorecard(govshare_ignore_blank: Validator, govshare_text: Validator,
+              govshare_date: Validator, govshare_calendar_year: Validator,
+              group_id_or_name_exists: Validator) -> Schema:
+    """year, or date_from / date_to; owner_org: one department's row and evidence."""
+    return {**_period(govshare_ignore_blank, govshare_date, govshare_calendar_year),
+            "owner_org": [govshare_ignore_blank, govshare_text(ID_MAX), group_id_or_name_exists]}
+
+
+@validator_args
+def scorecard_publish(govshare_ignore_blank: Validator, govshare_date: Validator,
+                      govshare_calendar_year: Validator) -> Schema:
+    return _period(govshare_ignore_blank, govshare_date, govshare_calendar_year)
+
+
+@validator_args
+def scorecard_annotate(not_missing: Validator, not_empty: Validator,
+                       govshare_ignore_blank: Validator, govshare_text: Validator,
+                       govshare_long_text: Validator, govshare_date: Validator,
+                       govshare_calendar_year: Validator,
+                       group_id_or_name_exists: Validator) -> Schema:
+    """An empty note removes the department's note."""
+    return {**_period(govshare_ignore_blank, govshare_date, govshare_calendar_year),
+            "owner_org": [not_empty, govshare_text(ID_MAX), group_id_or_name_exists],
+            "note": [not_missing, govshare_long_text(LONG)]}
+
+
+@validator_args
+def misuse_record(not_missing: Validator, not_empty: Validator,
+                  govshare_ignore_blank: Validator, govshare_text: Validator,
+                  govshare_long_text: Validator, govshare_date: Validator) -> Schema:
+    """The grant, or the request it answered; what was found; the day (default today)."""
+    return {"grant_id": [govshare_ignore_blank, govshare_text(ID_MAX)],
+            "request_id": [govshare_ignore_blank, govshare_text(ID_MAX)],
+            "description": [not_missing, govshare_long_text(LONG), not_empty],
+            "found_on": [govshare_ignore_blank, govshare_date]}
+
+
 # Each govshare action's input schema.
 ACTIONS: dict[str, Callable[[], Schema]] = {
     "govshare_catalog_submit": catalog_submit,
@@ -387,4 +433,8 @@ ACTIONS: dict[str, Callable[[], Schema]] = {
     "govshare_timeliness_list": timeliness_list,
     "govshare_timeliness_check": no_input,
     "govshare_department_figures": department_figures,
+    "govshare_scorecard": scorecard,
+    "govshare_scorecard_publish": scorecard_publish,
+    "govshare_scorecard_annotate": scorecard_annotate,
+    "govshare_misuse_record": misuse_record,
 }

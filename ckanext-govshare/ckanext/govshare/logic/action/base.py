@@ -8,7 +8,7 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 from ckan.types import Context, DataDict
 
-from ckanext.govshare import access
+from ckanext.govshare import access, figures
 
 
 def validated(data_dict: DataDict, schema_: dict[str, Any], context: Context) -> dict[str, Any]:
@@ -39,3 +39,15 @@ def commit(context: Context) -> None:
     wrote are committed with it, and the sweep is queued after (see outbox)."""
     if not context.get("defer_commit"):
         model.repo.commit()
+
+
+def period(data: dict[str, Any]) -> figures.Period:
+    """The period an action is asked about: ``year``, or ``date_from``/``date_to``
+    (figures.period), with the errors naming the field."""
+    data = dates(data, "date_from", "date_to")
+    if data.get("year") and (data.get("date_from") or data.get("date_to")):
+        raise tk.ValidationError({"year": [tk._("Give a year or a period (date_from, date_to), "
+                                                "not both")]})
+    if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+        raise tk.ValidationError({"date_to": [tk._("The period cannot end before it starts")]})
+    return figures.period(data.get("year"), data.get("date_from"), data.get("date_to"))

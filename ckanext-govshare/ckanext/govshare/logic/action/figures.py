@@ -9,8 +9,7 @@ from ckan.types import Context, DataDict
 
 from ckanext.govshare import figures
 from ckanext.govshare.logic import schema
-from ckanext.govshare.logic.action.base import dates, validated
-from ckanext.govshare.workflow import error
+from ckanext.govshare.logic.action.base import period, validated
 
 __all__ = ["govshare_department_figures"]
 
@@ -27,14 +26,9 @@ def govshare_department_figures(context: Context, data_dict: DataDict) -> dict[s
     (group, key, label).
     """
     tk.check_access("govshare_department_figures", context, data_dict)
-    data = dates(validated(data_dict, schema.department_figures(), context), "date_from",
-                 "date_to")
-    if data.get("year") and (data.get("date_from") or data.get("date_to")):
-        raise error("year", tk._("Give a year or a period (date_from, date_to), not both"))
-    if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
-        raise error("date_to", tk._("The period cannot end before it starts"))
+    data = validated(data_dict, schema.department_figures(), context)
+    span = period(data)
     org = model.Group.get(data["owner_org"]) if data.get("owner_org") else None
-    span = figures.period(data.get("year"), data.get("date_from"), data.get("date_to"))
     found = figures.compute(span, [org.id] if org else None)
     found["figures"] = [{"group": group, "key": key, "label": label}
                         for group, items in figures.groups() for key, label in items]
