@@ -102,7 +102,8 @@ def weights() -> dict[str, float]:
     """``govshare.scorecard.weights``: ``key:weight`` pairs over the defaults. A pair that
     names no failing or no number is logged and left out, so a typo never stops the page."""
     found = {key: float(default) for key, _, default in FAILINGS}
-    for pair in tk.config.get("govshare.scorecard.weights") or []:
+    configured = tk.config.get("govshare.scorecard.weights") or []
+    for pair in configured.split() if isinstance(configured, str) else configured:
         key, _, value = str(pair).partition(":")
         try:
             number = float(value)
@@ -152,6 +153,7 @@ def _from_figures(f: dict[str, Any]) -> dict[str, int]:
         "entries_returned": f.get(f"catalog_state_{codes.RETURNED}", 0),
         "duty_changes_overdue": f.get("duty_changes_overdue", 0),
         "update_overdue": f.get("update_overdue", 0),
+        "duplicated_items": f.get("duplicated_items", 0),
         **_flows(f),
     }
 
