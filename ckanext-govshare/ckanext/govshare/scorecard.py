@@ -216,13 +216,10 @@ def months(span: figures.Period) -> list[figures.Period]:
     return result
 
 
-def trend(span: figures.Period, org_ids: Optional[list[str]] = None) -> list[dict[str, Any]]:
+def trend(span: figures.Period, org_ids: list[str]) -> list[dict[str, Any]]:
     """The score by month from the failings dated in it: ``[{month, scores: {org id:
-    score}}]`` for the departments asked for (None: all evaluated departments)."""
+    score}}]`` for these departments."""
     weight = weights()
-    departments = org_ids if org_ids is not None else [
-        d.id for d in model.Session.query(model.Group.id).filter(
-            model.Group.is_organization.is_(True), model.Group.state == "active")]
     result = []
     for month in months(span):
         counts: dict[str, dict[str, Any]] = {}
@@ -231,7 +228,7 @@ def trend(span: figures.Period, org_ids: Optional[list[str]] = None) -> list[dic
             for org, values in _rows(statement, month, org_ids).items():
                 counts.setdefault(org, {}).update(values)
         scores = {}
-        for org in departments:
+        for org in org_ids:
             found = counts.get(org, {})
             dated = {**_flows(found), **{k: found.get(k, 0)
                                          for k in ("refusals_contested", "misuse_findings")}}

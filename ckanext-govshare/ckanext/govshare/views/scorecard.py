@@ -52,7 +52,7 @@ def _render(form: Optional[dict[str, str]] = None, errors: Optional[dict[str, An
         card = None
     except tk.ValidationError as error:
         if "owner_org" in error.error_dict:
-            return tk.abort(404, tk._("Department not found"))
+            return tk.abort(404, " ".join(error.error_dict["owner_org"]))
         period_errors = error.error_dict
         try:
             card = action(pages.context(), {k: v for k, v in data.items()
