@@ -76,7 +76,7 @@ def catalog_import_page(id: str) -> Any:
         return tk.redirect_to("govshare.catalog_import_status", token=token)
     upload = request.files.get("upload")
     if upload is None or not upload.filename:
-        return _page(org, errors=[tk._("Upload a file (.xlsx or .csv)")], status=400)
+        return _page(org, errors=[tk._("Upload a file (.xlsx, .csv or .xml)")], status=400)
     content = upload.read()
     try:
         result = tk.get_action("govshare_catalog_import")(pages.context(), {
