@@ -11,7 +11,7 @@ from flask import Response, stream_with_context
 
 from ckanext.govshare import access, exchange_xml, pages
 from ckanext.govshare.views.base import govshare, logged_in
-from ckanext.govshare.views.imports import _department
+from ckanext.govshare.views.imports import department
 
 XML = "application/xml"
 
@@ -42,7 +42,7 @@ def _document(org_id: Optional[str], filename: str) -> Response:
 def catalog_xml(id: str) -> Response:
     """A department's catalog: what the viewer may see of it (its drafts to the
     department only)."""
-    org = _department(id)
+    org = department(id)
     return _document(org.id, f"{org.name}-catalog.xml")
 
 
