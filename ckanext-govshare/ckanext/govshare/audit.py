@@ -75,6 +75,8 @@ EXPORT_ENDPOINTS = {
     "dataset_resource.download": DOWNLOADED,
     "govshare.catalog_export": EXPORTED,
     "govshare.catalog_export_all": EXPORTED,
+    "govshare.catalog_xml": EXPORTED,
+    "govshare.catalog_xml_all": EXPORTED,
     "govshare.error_report_evidence": DOWNLOADED,
 }
 CATALOG_FIELDS = {"share_type": SHARE_TYPE_CHANGED, "open_type": OPEN_TYPE_CHANGED}

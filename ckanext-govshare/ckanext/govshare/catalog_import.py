@@ -31,7 +31,7 @@ from ckan import logic, model
 from ckan.lib.plugins import get_permission_labels, lookup_package_plugin
 from ckanext.activity.model import Activity
 
-from ckanext.govshare import access, audit, catalog_io, sources
+from ckanext.govshare import access, audit, catalog_io, exchange_xml, sources
 from ckanext.govshare import schema as catalog
 from ckanext.govshare.catalog_io import ITEMS, TAGS, Entry, Problem
 from ckanext.govshare.model import AuditEvent, InfoItem
@@ -492,7 +492,8 @@ def run(user: model.User, org: model.Group, stream: IO[bytes], filename: str,
     transaction. With more (the command line), the documents and activities are built by
     forked processes after the entries' commit: faster, for a process that may fork."""
     planned_ids = (user.id, org.id)  # the checking workers replace the session
-    entries, problems = catalog_io.read(stream, filename)
+    entries, problems = (exchange_xml.read(stream) if exchange_xml.is_xml(stream, filename)
+                         else catalog_io.read(stream, filename))
     progress("read", len(entries), len(entries))
     planned = plan(user, org, entries, problems, progress, workers)
     user, org = model.User.get(planned_ids[0]), model.Group.get(planned_ids[1])

@@ -346,8 +346,9 @@ class _StageBars:
               type=click.IntRange(min=1), help="Processes building the search documents.")
 def import_catalog(file: Path, department: str, dry_run: bool, user_name: str | None,
                    workers: int) -> None:
-    """Import a catalog spreadsheet (.xlsx or .csv) in the national template into a
-    department's catalog: all rows or, with any bad row, none (each is listed)."""
+    """Import a catalog spreadsheet (.xlsx or .csv) in the national template, or an
+    exchange document (.xml, valid against /govshare/exchange.xsd), into a department's
+    catalog: all entries or, with any bad row or element, none (each is listed)."""
     import ckan.plugins.toolkit as tk
     from ckan import model
 

@@ -595,7 +595,7 @@ def govshare_secrecy_review(value: Any, context: Context) -> dict[str, Any]:
 def govshare_upload(value: Any, context: Context) -> Any:
     """An uploaded file (a multipart form field): the catalog spreadsheet of an import."""
     if not (hasattr(value, "stream") and hasattr(value, "filename")):
-        raise tk.Invalid(_("Upload a file (.xlsx or .csv)"))
+        raise tk.Invalid(_("Upload a file (.xlsx, .csv or .xml)"))
     return value
 
 

@@ -16,7 +16,7 @@ from ckanext.govshare.views.base import govshare, logged_in
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _department(id: str) -> model.Group:
+def department(id: str) -> model.Group:
     org = model.Group.get(id)
     if org is None or not org.is_organization or org.state != "active":
         return tk.abort(404, tk._("Department not found"))
@@ -34,7 +34,7 @@ def _workbook(org_id: Optional[str], filename: str) -> Response:
 def catalog_export(id: str) -> Any:
     """A department's catalog in the template: what the viewer may see of it (its drafts
     to the department only)."""
-    org = _department(id)
+    org = department(id)
     return _workbook(org.id, f"{org.name}-catalog.xlsx")
 
 
@@ -59,7 +59,7 @@ def _page(org: model.Group, result: Optional[dict[str, Any]] = None,
 @logged_in
 def catalog_import_page(id: str) -> Any:
     """Upload → dry run (the counts and every bad row) → import as a job."""
-    org = _department(id)
+    org = department(id)
     user = pages.current_user()
     if not pages.allowed("govshare_catalog_import", {"owner_org": org.id}):
         return tk.abort(403, tk._("Only an administrator of the department (or the data "
@@ -76,7 +76,7 @@ def catalog_import_page(id: str) -> Any:
         return tk.redirect_to("govshare.catalog_import_status", token=token)
     upload = request.files.get("upload")
     if upload is None or not upload.filename:
-        return _page(org, errors=[tk._("Upload a file (.xlsx or .csv)")], status=400)
+        return _page(org, errors=[tk._("Upload a file (.xlsx, .csv or .xml)")], status=400)
     content = upload.read()
     try:
         result = tk.get_action("govshare_catalog_import")(pages.context(), {

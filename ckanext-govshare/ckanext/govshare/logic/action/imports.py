@@ -15,8 +15,9 @@ __all__ = ["govshare_catalog_import"]
 
 
 def govshare_catalog_import(context: Context, data_dict: DataDict) -> dict[str, Any]:
-    """Import a department's catalog spreadsheet (.xlsx or .csv, ``upload``) into
-    ``owner_org``: ``{created, updated, unchanged, errors: [{row, column, message}]}``.
+    """Import a department's catalog spreadsheet (.xlsx or .csv) or exchange document
+    (.xml, exchange_xml), ``upload``, into ``owner_org``:
+    ``{created, updated, unchanged, errors: [{row, column, message}]}``.
     New entries are drafts; a row whose resource code the department has updates that entry.
     With any error, or ``dry_run``, nothing is saved."""
     tk.check_access("govshare_catalog_import", context, data_dict)
