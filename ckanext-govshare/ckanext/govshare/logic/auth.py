@@ -31,6 +31,8 @@ __all__ = [
     "govshare_info_item_duplicates",
     "govshare_data_update_declare", "govshare_timeliness_list", "govshare_timeliness_check",
     "govshare_department_figures",
+    "govshare_announcement_create", "govshare_announcement_update",
+    "govshare_announcement_delete", "govshare_announcement_list",
 ]
 
 
@@ -404,3 +406,22 @@ def govshare_department_figures(context: Context, data_dict: DataDict) -> AuthRe
         return {"success": True}
     return _refused(tk._("Only the data authority and a department's administrators may see "
                          "the department's figures."))
+
+
+def govshare_announcement_create(context: Context, data_dict: DataDict) -> AuthResult:
+    """The data authority writes the home page's announcements."""
+    return _authority(context)
+
+
+def govshare_announcement_update(context: Context, data_dict: DataDict) -> AuthResult:
+    return _authority(context)
+
+
+def govshare_announcement_delete(context: Context, data_dict: DataDict) -> AuthResult:
+    return _authority(context)
+
+
+@tk.auth_allow_anonymous_access
+def govshare_announcement_list(context: Context, data_dict: DataDict) -> AuthResult:
+    """Announcements are public: the home page shows them to everyone."""
+    return {"success": True}
