@@ -45,7 +45,8 @@ def city(sysadmin_context, known_calendar, app):
     labour = make_department(name="labour-dept", title="市人社局")
     authority_org = make_department(name="data-authority", title="市大数据局")
     people = {"civil": make_user(civil, "member"), "labour": make_user(labour, "member"),
-              "authority": make_user(authority_org, "member"), "citizen": make_user()}
+              "authority": make_user(authority_org, "member"), "citizen": make_user(),
+              "newcomer": make_user()}
 
     def entry(org: dict[str, Any], title: str, **kwargs: Any) -> dict[str, Any]:
         return create_entry(sysadmin_context, org, title=title,
@@ -324,7 +325,8 @@ def test_every_search_result_shows_its_access(app, city):
 @pytest.mark.parametrize("who,key,step", [
     (None, "general", "download"),
     (None, "authorized", "login"),
-    ("citizen", "authorized", "request"),
+    ("citizen", "authorized", "pending"),  # the fixture's application waits for an answer
+    ("newcomer", "authorized", "request"),
     ("labour", "authorized", "request"),
     ("civil", "authorized", "download"),
     ("labour", "closed", None),
@@ -337,11 +339,14 @@ def test_the_entry_page_shows_the_one_next_step(app, city, who, key, step):
     assert len(box) == 1
     buttons = box[0].xpath(".//a[contains(@class, 'btn')]")
     assert [b.get("class").split()[-1] for b in buttons] == (
-        [f"govshare-{step}-button"] if step else [])
+        [] if step is None else ["govshare-pending-request"] if step == "pending"
+        else [f"govshare-{step}-button"])
     if step == "download":
         assert buttons[0].get("href") == entry["resources"][0]["url"]
     elif step == "request":
         assert buttons[0].get("href") == f"/dataset/{entry['name']}/request"
+    elif step == "pending":
+        assert buttons[0].get("href").startswith("/govshare/requests/")
     elif step == "login":
         assert buttons[0].get("href").startswith("/user/login?came_from=")
     else:  # not shared: what to do instead
