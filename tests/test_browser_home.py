@@ -57,10 +57,10 @@ def city(sysadmin_context) -> dict:
     return {"civil": civil, "labour": labour, "entries": entries}
 
 
-def run(server: str, prefix: str, user, entries: dict) -> dict:
+def run(base_url: str, prefix: str, user, entries: dict) -> dict:
     _playwright()
     world = {"prefix": prefix, "user": user, "entries": entries, "chromium": CHROMIUM}
-    done = subprocess.run(["node", str(BROWSER / "home.mjs"), server, str(ARTIFACTS),
+    done = subprocess.run(["node", str(BROWSER / "home.mjs"), base_url, str(ARTIFACTS),
                            json.dumps(world)], capture_output=True, text=True, timeout=300,
                           cwd=ROOT)
     assert done.returncode == 0, done.stderr + done.stdout

@@ -19,6 +19,7 @@ from ckan import model
 from ckan.lib.redis import connect_to_redis
 
 from ckanext.govshare import access, codes, figures, workdays
+from ckanext.govshare import schema as catalog
 
 LATEST = 6       # latest entries shown
 MOST_USED = 6    # most used entries shown
@@ -81,7 +82,6 @@ def browse(context: dict[str, Any]) -> dict[str, Any]:
 
     Returns ``{count, latest, themes: [{name, display_name, count}], departments: [...]}``;
     themes in the catalog's order (every theme, empty ones too), departments most first."""
-    from ckanext.govshare import schema as catalog
     found = tk.get_action("package_search")(dict(context), {
         "q": "", "fq": f'+catalog_state:"{codes.REGISTERED}"', "rows": LATEST,
         "sort": "metadata_created desc", "include_private": True,
