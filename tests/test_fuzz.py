@@ -130,12 +130,13 @@ def _build_world() -> dict[str, Any]:
     error_report = {"package_id": conditional["id"], "location": "共享条件",
                     "description": "共享条件与文件不符"}
     reported = call(requester_admin, "govshare_error_report_create", **error_report)
+    announced = call(sysadmin, "govshare_announcement_create", title="通知", body="正文")
     users = {"sysadmin": sysadmin, "provider_admin": provider_admin,
              "requester_admin": requester_admin}
     tokens = {kind: factories.APIToken(user=user["name"]) for kind, user in users.items()}
     _token_ids.update({t["token"]: t["id"] for t in tokens.values()})
     ids = [e["id"] for e in (conditional, authorized, not_shared, refused, pending, applied,
-                             grant, case, reported, provider, requester, grantee, sysadmin,
+                             grant, case, reported, announced, provider, requester, grantee, sysadmin,
                              citizen)]
     ids += [r["id"] for r in conditional["resources"] + authorized["resources"]]
     return {
@@ -167,6 +168,9 @@ def _build_world() -> dict[str, Any]:
                                               "explanation": "已更正"},
             "govshare_error_report_show": {"id": reported["id"]},
             "govshare_error_report_list": {"limit": 10, "overdue": False, "mine": True},
+            "govshare_announcement_update": {"id": announced["id"], "title": "通知", "body": "正文"},
+            "govshare_announcement_delete": {"id": announced["id"]},
+            "govshare_announcement_list": {"limit": 10, "offset": 0},
         },
     }
 

@@ -61,3 +61,35 @@ def test_results_show_each_description_as_plain_text(app, sysadmin_context, depa
         page = app.get("/dataset/").body
         assert "人口 的 基础 信息" in page and "法人 登记 信息" in page
         assert "**人口**" not in page and "](http" not in page
+
+
+def statements(app, url: str) -> int:
+    """SQL statements the page costs (after a first view, which loads templates and the like)."""
+    from ckan import model
+    from sqlalchemy import event
+
+    app.get(url)
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        seen.append(statement)
+
+    event.listen(model.meta.engine, "before_cursor_execute", count)
+    try:
+        app.get(url)
+    finally:
+        event.remove(model.meta.engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_the_access_badges_of_results_cost_nothing_per_result(app, sysadmin_context, department):
+    """Share type, open type, update frequency, last update and department come from the
+    result dicts: twelve results cost the queries of two."""
+    for _ in range(2):
+        create_entry(sysadmin_context, department, resources=[{"url": "http://a.example/x.csv"}])
+    few = statements(app, "/dataset/")
+    for _ in range(10):
+        create_entry(sysadmin_context, department, resources=[{"url": "http://a.example/x.csv"}])
+    page = app.get("/dataset/").body
+    assert page.count('class="govshare-badges') == 12
+    assert statements(app, "/dataset/") == few

@@ -10,14 +10,15 @@ from ckan.common import g
 from ckan.lib import helpers as core
 from ckan.lib.dictization import model_dictize
 
-from ckanext.govshare import (access, figures, pages, registration, schema, sources, timeliness,
-                              workflow)
+from ckanext.govshare import (access, home, pages, registration, schema, sources, timeliness,
+                              workdays, workflow)
 
 __all__ = ["govshare_how_to_get_access", "govshare_request_kind", "govshare_state_label",
            "govshare_working_days_left", "govshare_calendar_warning", "govshare_choice_label", "govshare_unread_count",
            "govshare_pending_request", "govshare_applicant_types", "govshare_item_sources",
            "govshare_timeliness_notices", "govshare_public_figures", "govshare_department_card",
-           "add_url_param", "remove_url_param", "markdown_extract"]
+           "govshare_next_step", "govshare_last_update", "govshare_item_label",
+           "govshare_field_label", "add_url_param", "remove_url_param", "markdown_extract"]
 
 
 def govshare_department_card(package: dict[str, Any]) -> Optional[dict[str, Any]]:
@@ -94,8 +95,32 @@ def govshare_timeliness_notices() -> list[str]:
 
 def govshare_public_figures() -> dict[str, int]:
     """The home page's statistics (entries, departments, open entries, downloads,
-    applications), from the department figures."""
-    return figures.public()
+    applications), from the department figures, as kept for the home page (home.py)."""
+    return home.public_figures()
+
+
+# ------------------------------------------------------------------ access made visible
+
+def govshare_next_step(package: dict[str, Any]) -> Optional[dict[str, Any]]:
+    """The entry page's one button for the current user (see pages.next_step)."""
+    return pages.next_step(pages.current_user(), package)
+
+
+def govshare_last_update(package: dict[str, Any]) -> str:
+    """The day the entry's data last changed (ISO), from the entry dict alone (a search
+    result has it): recorded, else published, else created."""
+    return timeliness.last_update(package.get("data_updated"), package.get("publish_date"),
+                                  package.get("metadata_created"), workdays.today()).isoformat()
+
+
+def govshare_field_label(field_name: str) -> str:
+    """A catalog field's label in the user's language, from the schema."""
+    return schema.field_label(schema.dataset_field(field_name))
+
+
+def govshare_item_label(subfield: str, value: Any) -> str:
+    """The label of an information item's coded value (data type, share type, open)."""
+    return schema.subfield_choice_label("info_items", subfield, value)
 
 
 # ------------------------------------------------------------------ core helpers, made cheaper

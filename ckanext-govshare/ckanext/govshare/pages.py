@@ -83,6 +83,31 @@ def request_kind(user: Optional[model.User], package: dict[str, Any]) -> Optiona
     return None
 
 
+DOWNLOAD, PENDING, LOGIN = "download", "pending", "login"
+
+
+def next_step(user: Optional[model.User], package: dict[str, Any]) -> Optional[dict[str, Any]]:
+    """The one thing this user does next to get the entry's data, for the entry page's
+    button: ``download`` (they may use some of it: ``resources``, those they may use),
+    ``pending`` (their request waits for an answer: ``request``), ``share`` / ``open`` (they
+    can file a share request or an application: request_kind), ``login`` (anonymous, and an
+    account could apply for it); None when nothing on this site gets it."""
+    usable = [r for r in package.get("resources") or [] if r.get("data_access")]
+    if usable:
+        return {"kind": DOWNLOAD, "resources": usable}
+    if user is None:
+        entry = access.Entry.of(package)
+        if (entry.open_type == codes.AUTHORIZED and access.site_role() != access.SHARING
+                and package.get("resources")):
+            return {"kind": LOGIN}
+        return None
+    kind = request_kind(user, package)
+    if kind is None:
+        return None
+    pending = pending_request(user, package, kind)
+    return {"kind": PENDING, "request": pending} if pending else {"kind": kind}
+
+
 def pending_request(user: model.User, package: dict[str, Any],
                     kind: str) -> Optional[dict[str, Any]]:
     """The user's (or their department's) request for the entry still waiting for an answer."""

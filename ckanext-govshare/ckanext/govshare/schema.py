@@ -61,6 +61,22 @@ def choice_label(field_name: str, value: Any, lang: str | None = None) -> str:
     return str(value)
 
 
+def subfield_choice_label(field_name: str, subfield_name: str, value: Any,
+                          lang: str | None = None) -> str:
+    """The label of a repeating subfield's code (info_items ``data_type`` ``C`` → 字符型;
+    ``open`` True → 是); empty for no value."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    subfield = scheming_field_by_name(dataset_field(field_name).get("repeating_subfields", []),
+                                      subfield_name) or {}
+    for choice in subfield.get("choices", []):
+        if choice["value"] == value:
+            return scheming_language_text(choice["label"], _lang(lang))
+    return str(value)
+
+
 def facet_fields() -> list[dict[str, Any]]:
     """Fields marked ``facet: true`` in the dataset schema, in schema order."""
     return [f for f in dataset_fields() if f.get("facet")]
@@ -78,6 +94,6 @@ def extra_list(package: model.Package, name: str) -> list[str]:
 __all__ = [
     "extra_list", "organization_fields",
     "dataset_fields", "resource_fields", "dataset_field", "organization_field",
-    "field_label", "choice_label", "facet_fields", "choice_values",
+    "field_label", "choice_label", "subfield_choice_label", "facet_fields", "choice_values",
     "scheming_choices_label",
 ]

@@ -33,6 +33,8 @@ __all__ = [
     "govshare_department_figures",
     "govshare_scorecard", "govshare_scorecard_publish", "govshare_scorecard_annotate",
     "govshare_misuse_record",
+    "govshare_announcement_create", "govshare_announcement_update",
+    "govshare_announcement_delete", "govshare_announcement_list",
 ]
 
 
@@ -436,3 +438,22 @@ def govshare_scorecard_annotate(context: Context, data_dict: DataDict) -> AuthRe
 def govshare_misuse_record(context: Context, data_dict: DataDict) -> AuthResult:
     """Findings of misuse are the data authority's."""
     return _authority(context)
+
+
+def govshare_announcement_create(context: Context, data_dict: DataDict) -> AuthResult:
+    """The data authority writes the home page's announcements."""
+    return _authority(context)
+
+
+def govshare_announcement_update(context: Context, data_dict: DataDict) -> AuthResult:
+    return _authority(context)
+
+
+def govshare_announcement_delete(context: Context, data_dict: DataDict) -> AuthResult:
+    return _authority(context)
+
+
+@tk.auth_allow_anonymous_access
+def govshare_announcement_list(context: Context, data_dict: DataDict) -> AuthResult:
+    """Announcements are public: the home page shows them to everyone."""
+    return {"success": True}

@@ -18,6 +18,7 @@ SHORT = 200      # a contact, a name
 LONG = 2000      # a purpose, a legal basis, a reason
 PAGE = 1000      # the most rows one call lists
 OFFSET = 10**9   # far past any real list, well inside PostgreSQL's integers
+ANNOUNCEMENT = 5000  # an announcement's text
 
 
 @validator_args
@@ -390,6 +391,24 @@ def misuse_record(not_missing: Validator, not_empty: Validator,
 
 
 # Each govshare action's input schema.
+@validator_args
+def announcement_create(not_missing: Validator, not_empty: Validator, govshare_text: Validator,
+                        govshare_long_text: Validator) -> Schema:
+    return {"title": [not_missing, govshare_text(SHORT), not_empty],
+            "body": [not_missing, govshare_long_text(ANNOUNCEMENT), not_empty]}
+
+
+@validator_args
+def announcement_update(not_empty: Validator, govshare_text: Validator) -> Schema:
+    return {"id": [not_empty, govshare_text(ID_MAX)], **announcement_create()}
+
+
+@validator_args
+def announcement_list(ignore_missing: Validator, govshare_count: Validator) -> Schema:
+    return {"limit": [ignore_missing, govshare_count(PAGE)],
+            "offset": [ignore_missing, govshare_count(OFFSET)]}
+
+
 ACTIONS: dict[str, Callable[[], Schema]] = {
     "govshare_catalog_submit": catalog_submit,
     "govshare_catalog_confirm": catalog_confirm,
@@ -437,4 +456,8 @@ ACTIONS: dict[str, Callable[[], Schema]] = {
     "govshare_scorecard_publish": scorecard_publish,
     "govshare_scorecard_annotate": scorecard_annotate,
     "govshare_misuse_record": misuse_record,
+    "govshare_announcement_create": announcement_create,
+    "govshare_announcement_update": announcement_update,
+    "govshare_announcement_delete": object_id,
+    "govshare_announcement_list": announcement_list,
 }

@@ -249,3 +249,6 @@ __all__ += ["DataUpdate", "TimelinessNotice"]
 from ckanext.govshare.model.scorecard import MisuseFinding, ScorecardNote, ScorecardPublication  # noqa: E402
 
 __all__ += ["ScorecardPublication", "ScorecardNote", "MisuseFinding"]
+from ckanext.govshare.model.announcement import Announcement  # noqa: E402
+
+__all__ += ["Announcement"]

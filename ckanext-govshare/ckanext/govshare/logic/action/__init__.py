@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ckanext.govshare.logic.action import (audit, calendar, cases, catalog, error_reports,
-                                           figures, grants, imports, reads, requests, scorecard,
-                                           sources, timeliness, users)
+from ckanext.govshare.logic.action import (announcements, audit, calendar, cases, catalog,
+                                           error_reports, figures, grants, imports, reads,
+                                           requests, scorecard, sources, timeliness, users)
 
 _MODULES = (reads, grants, requests, cases, users, calendar, catalog, audit, error_reports,
-            sources, timeliness, figures, imports, scorecard)
+            sources, timeliness, figures, imports, scorecard, announcements)
 
 
 def get_actions() -> dict[str, Callable[..., Any]]:
