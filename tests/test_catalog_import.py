@@ -146,6 +146,58 @@ def test_an_imported_entry_is_what_package_create_makes(city):
         assert [a["activity_type"] for a in activity] == ["new package"]
 
 
+TIMESTAMPS = {"metadata_created", "metadata_modified", "indexed_ts", "_version_"}
+
+
+def _solr_document(package_id: str, labels: list[str]) -> dict[str, Any]:
+    """The entry's document as Solr holds it, every stored field, the timestamps left out
+    (also those inside the stored package dicts); and which of ``labels`` it carries
+    (permission labels are indexed, not stored)."""
+    import json
+    from ckan.lib.search import make_connection
+    solr = make_connection()
+    found = solr.search(q=f'id:"{package_id}"', fl="*").docs
+    assert len(found) == 1
+    document = {k: v for k, v in found[0].items() if k not in TIMESTAMPS}
+    for key in ("data_dict", "validated_data_dict"):
+        stored = json.loads(document[key])
+        document[key] = {k: v for k, v in stored.items() if k not in TIMESTAMPS}
+    document["permission_labels"] = [
+        label for label in labels if solr.search(
+            q=f'id:"{package_id}"', fq=f'permission_labels:"{label}"', fl="id").hits]
+    return document
+
+
+def test_an_imported_entry_is_indexed_as_a_reindex_and_a_package_update_index_it(city):
+    """The document the import builds in bulk is, field by field, the one CKAN's own
+    reindex (package_show, then index_package) and a package_update make of the entry:
+    same text, facets, stored dicts and visibility labels (a draft: its department and the
+    data authority only)."""
+    from ckan.lib import search
+    rows = [HEADER + ["标签"]]
+    first = list(ROW) + ["健康,档案"]
+    first[2], first[3], first[10] = "201001/000001", "theme", "health"
+    second = ["", "", "", "", "", "", "", "", "", "", "", "性别", "字符型", 1, ""]
+    plain = list(ROW) + [""]
+    plain[0], plain[2] = "出生医学证明", "301001/000002"
+    rows += [first, second, plain]
+    result = do_import(city["admin"], city["provider"], xlsx(rows))
+    assert result["errors"] == [] and result["created"] == 2
+    provider, other = (f"member-{city[k]['id']}" for k in ("provider", "other"))
+    labels = [provider, other, "authority", "gov", "public", f"creator-{city['admin']['id']}"]
+    for package in _entries(city["provider"]).values():
+        imported = _solr_document(package.id, labels)
+        assert imported["permission_labels"] == [provider, "authority"]  # a draft
+        search.rebuild(package.id)
+        assert _solr_document(package.id, labels) == imported
+        shown = helpers.call_action("package_show", as_user(city["admin"]), id=package.id)
+        helpers.call_action("package_update", dict(city["sysadmin_context"]), **shown)
+        assert _solr_document(package.id, labels) == imported
+    themed = _solr_document(_entries(city["provider"])["201001/000001"].id, labels)
+    assert themed["groups"] == ["health"] and sorted(themed["tags"]) == sorted(["健康", "档案"])
+    assert themed["info_item_names"] == ["姓名", "性别"]
+
+
 def _items(org: dict[str, Any]) -> dict[str, list[str]]:
     return {code: [i["name"] for i in json_items(p)] for code, p in _entries(org).items()}
 

@@ -27,11 +27,11 @@ import uuid
 from typing import IO, Any, Callable, Iterator, Optional
 
 import ckan.plugins.toolkit as tk
-from ckan import logic, model
+from ckan import model
 from ckan.lib.plugins import get_permission_labels, lookup_package_plugin
 from ckanext.activity.model import Activity
 
-from ckanext.govshare import access, audit, catalog_io, sources
+from ckanext.govshare import access, audit, catalog_io, indexing, sources
 from ckanext.govshare import schema as catalog
 from ckanext.govshare.catalog_io import ITEMS, TAGS, Entry, Problem
 from ckanext.govshare.model import AuditEvent, InfoItem
@@ -387,34 +387,33 @@ class _Spool:
 
 def _documents_and_activities(user: model.User, ids: list[str], spool: _Spool,
                               progress: Progress) -> None:
-    """For each new entry: the package dicts package_show gives (CKAN's own call), its
-    search document into the spool, its "new package" activity with the dict, as CKAN's
-    activity plugin writes it."""
+    """For each new entry: its search document into the spool, made by CKAN's
+    index_package from what package_show would give (indexing.shown: a few queries per
+    batch), and its "new package" activity with that dict, as CKAN's activity plugin
+    writes it; a batch's activities in one insert."""
     from ckan.lib.search import index
 
     package_index = index.PackageSearchIndex()
     labels = get_permission_labels()
     original = index.make_connection
     index.make_connection = lambda *args, **kwargs: spool
-    activities: list[dict[str, Any]] = []
+    done = 0
     try:
-        for done, package_id in enumerate(ids, 1):
-            default, custom = logic.package_show_default_and_custom_schemas(
-                {"ignore_auth": True, "use_cache": False}, package_id)
-            package_index.index_package(dict(default, with_custom_schema=custom),
-                                        defer_commit=True)
-            activities.append({
-                "id": str(uuid.uuid4()), "timestamp": datetime.datetime.utcnow(),
-                "user_id": user.id, "object_id": package_id, "activity_type": "new package",
-                "data": {"package": custom, "actor": user.name},
-                "permission_labels": labels.get_dataset_labels(model.Package.get(package_id))})
-            if len(activities) >= BATCH:
-                _insert(Activity.__table__, activities)
-                activities = []
-                model.Session.expunge_all()  # nothing dirty: the writes were Core inserts
-            if done % 200 == 0 or done == len(ids):
-                progress("index", done, len(ids))
-        _insert(Activity.__table__, activities)
+        for batch in catalog_io.batches(ids, BATCH):
+            activities: list[dict[str, Any]] = []
+            for package, (default, custom) in indexing.shown(batch, user.name):
+                package_index.index_package(dict(default, with_custom_schema=custom),
+                                            defer_commit=True)
+                activities.append({
+                    "id": str(uuid.uuid4()), "timestamp": datetime.datetime.utcnow(),
+                    "user_id": user.id, "object_id": package.id,
+                    "activity_type": "new package",
+                    "data": {"package": custom, "actor": user.name},
+                    "permission_labels": labels.get_dataset_labels(package)})
+            _insert(Activity.__table__, activities)
+            model.Session.expunge_all()  # nothing dirty: the writes were Core inserts
+            done += len(batch)
+            progress("index", done, len(ids))
     finally:
         index.make_connection = original
 
