@@ -371,6 +371,36 @@ def test_importing_an_export_changes_nothing_and_a_changed_row_updates(app, city
                                 include_private=True)
     assert [p["resource_code"] for p in found["results"]] == ["301001/000003"]
     assert found["results"][0]["catalog_state"] == "draft"
+    activity = helpers.call_action("package_activity_list", as_user(city["admin"]),
+                                   id="301001-000003")
+    assert [a["activity_type"] for a in activity] == ["changed package", "new package"]
+
+
+def test_a_failing_update_takes_the_new_entries_back_too(app, city, monkeypatch):
+    """New and changed entries are one transaction: an update that fails while it is
+    written leaves the new entries unsaved and unindexed, the changed one as it was."""
+    from ckanext.govshare import themes
+    helpers.call_action("package_create", as_user(city["admin"]),
+                        **{k: v for k, v in entry_data(city["provider"],
+                                                       resource_code="301001/000001").items()
+                           if k != "catalog_state"})
+    changed = list(ROW)
+    changed[0] = "改过的名称"
+    new = list(ROW)
+    new[0], new[2] = "新的条目", "301001/000002"
+
+    def broken(context: Any, pkg_dict: dict[str, Any]) -> None:
+        raise RuntimeError("theme sync failed")
+
+    monkeypatch.setattr(themes, "sync_groups", broken)
+    with pytest.raises(RuntimeError):
+        do_import(city["admin"], city["provider"], xlsx([HEADER, changed, new]))
+    model.Session.remove()
+    assert sorted(_entries(city["provider"])) == ["301001/000001"]
+    assert model.Package.get("301001-000001").title != "改过的名称"
+    found = helpers.call_action("package_search", as_user(city["admin"]), q="新的条目",
+                                include_private=True)
+    assert found["count"] == 0
 
 
 def test_an_export_holds_what_the_caller_may_see(app, city, monkeypatch):
@@ -451,8 +481,12 @@ def test_the_command_with_workers_imports_and_indexes_everything(cli, city, tmp_
     from ckanext.govshare.cli import govshare
     monkeypatch.setattr(catalog_import, "PARALLEL_MIN", 1)
     monkeypatch.setattr(catalog_import, "BATCH", 7)
+    helpers.call_action("package_create", as_user(city["admin"]),
+                        **{k: v for k, v in entry_data(city["provider"],
+                                                       resource_code="301001/000031").items()
+                           if k != "catalog_state"})
     rows = [HEADER]
-    for serial in range(1, 31):
+    for serial in range(1, 32):  # the last one is the entry above, changed
         row = list(ROW)
         row[0], row[2] = f"批量条目{serial}", f"301001/{serial:06d}"
         rows.append(row)
@@ -462,9 +496,11 @@ def test_the_command_with_workers_imports_and_indexes_everything(cli, city, tmp_
                                    "--workers", "2"])
     assert result.exit_code == 0, result.output
     model.Session.remove()
-    assert len(_entries(city["provider"])) == 30
+    assert len(_entries(city["provider"])) == 31
     found = helpers.call_action("package_search", as_user(city["admin"]), q="批量条目",
                                 include_private=True, rows=100)
-    assert found["count"] == 30
+    assert found["count"] == 31
     from ckanext.activity.model import Activity
-    assert model.Session.query(Activity).filter(Activity.activity_type == "new package").count() == 30
+    assert model.Session.query(Activity).filter(Activity.activity_type == "new package").count() == 31
+    assert model.Session.query(Activity).filter(
+        Activity.activity_type == "changed package").count() == 1
