@@ -31,6 +31,7 @@ setup(
         "ckanext-dcat==2.4.4",
         "python-stdnum==2.2",
         "openpyxl==3.1.5",
+        "python-calamine==0.9.1",
         "holidays==0.109",
     ],
     entry_points={

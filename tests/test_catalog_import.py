@@ -146,6 +146,58 @@ def test_an_imported_entry_is_what_package_create_makes(city):
         assert [a["activity_type"] for a in activity] == ["new package"]
 
 
+TIMESTAMPS = {"metadata_created", "metadata_modified", "indexed_ts", "_version_"}
+
+
+def _solr_document(package_id: str, labels: list[str]) -> dict[str, Any]:
+    """The entry's document as Solr holds it, every stored field, the timestamps left out
+    (also those inside the stored package dicts); and which of ``labels`` it carries
+    (permission labels are indexed, not stored)."""
+    import json
+    from ckan.lib.search import make_connection
+    solr = make_connection()
+    found = solr.search(q=f'id:"{package_id}"', fl="*").docs
+    assert len(found) == 1
+    document = {k: v for k, v in found[0].items() if k not in TIMESTAMPS}
+    for key in ("data_dict", "validated_data_dict"):
+        stored = json.loads(document[key])
+        document[key] = {k: v for k, v in stored.items() if k not in TIMESTAMPS}
+    document["permission_labels"] = [
+        label for label in labels if solr.search(
+            q=f'id:"{package_id}"', fq=f'permission_labels:"{label}"', fl="id").hits]
+    return document
+
+
+def test_an_imported_entry_is_indexed_as_a_reindex_and_a_package_update_index_it(city):
+    """The document the import builds in bulk is, field by field, the one CKAN's own
+    reindex (package_show, then index_package) and a package_update make of the entry:
+    same text, facets, stored dicts and visibility labels (a draft: its department and the
+    data authority only)."""
+    from ckan.lib import search
+    rows = [HEADER + ["标签"]]
+    first = list(ROW) + ["健康,档案"]
+    first[2], first[3], first[10] = "201001/000001", "theme", "health"
+    second = ["", "", "", "", "", "", "", "", "", "", "", "性别", "字符型", 1, ""]
+    plain = list(ROW) + [""]
+    plain[0], plain[2] = "出生医学证明", "301001/000002"
+    rows += [first, second, plain]
+    result = do_import(city["admin"], city["provider"], xlsx(rows))
+    assert result["errors"] == [] and result["created"] == 2
+    provider, other = (f"member-{city[k]['id']}" for k in ("provider", "other"))
+    labels = [provider, other, "authority", "gov", "public", f"creator-{city['admin']['id']}"]
+    for package in _entries(city["provider"]).values():
+        imported = _solr_document(package.id, labels)
+        assert imported["permission_labels"] == [provider, "authority"]  # a draft
+        search.rebuild(package.id)
+        assert _solr_document(package.id, labels) == imported
+        shown = helpers.call_action("package_show", as_user(city["admin"]), id=package.id)
+        helpers.call_action("package_update", dict(city["sysadmin_context"]), **shown)
+        assert _solr_document(package.id, labels) == imported
+    themed = _solr_document(_entries(city["provider"])["201001/000001"].id, labels)
+    assert themed["groups"] == ["health"] and sorted(themed["tags"]) == sorted(["健康", "档案"])
+    assert themed["info_item_names"] == ["姓名", "性别"]
+
+
 def _items(org: dict[str, Any]) -> dict[str, list[str]]:
     return {code: [i["name"] for i in json_items(p)] for code, p in _entries(org).items()}
 
@@ -319,6 +371,36 @@ def test_importing_an_export_changes_nothing_and_a_changed_row_updates(app, city
                                 include_private=True)
     assert [p["resource_code"] for p in found["results"]] == ["301001/000003"]
     assert found["results"][0]["catalog_state"] == "draft"
+    activity = helpers.call_action("package_activity_list", as_user(city["admin"]),
+                                   id="301001-000003")
+    assert [a["activity_type"] for a in activity] == ["changed package", "new package"]
+
+
+def test_a_failing_update_takes_the_new_entries_back_too(app, city, monkeypatch):
+    """New and changed entries are one transaction: an update that fails while it is
+    written leaves the new entries unsaved and unindexed, the changed one as it was."""
+    from ckanext.govshare import themes
+    helpers.call_action("package_create", as_user(city["admin"]),
+                        **{k: v for k, v in entry_data(city["provider"],
+                                                       resource_code="301001/000001").items()
+                           if k != "catalog_state"})
+    changed = list(ROW)
+    changed[0] = "改过的名称"
+    new = list(ROW)
+    new[0], new[2] = "新的条目", "301001/000002"
+
+    def broken(context: Any, pkg_dict: dict[str, Any]) -> None:
+        raise RuntimeError("theme sync failed")
+
+    monkeypatch.setattr(themes, "sync_groups", broken)
+    with pytest.raises(RuntimeError):
+        do_import(city["admin"], city["provider"], xlsx([HEADER, changed, new]))
+    model.Session.remove()
+    assert sorted(_entries(city["provider"])) == ["301001/000001"]
+    assert model.Package.get("301001-000001").title != "改过的名称"
+    found = helpers.call_action("package_search", as_user(city["admin"]), q="新的条目",
+                                include_private=True)
+    assert found["count"] == 0
 
 
 def test_an_export_holds_what_the_caller_may_see(app, city, monkeypatch):
@@ -399,8 +481,12 @@ def test_the_command_with_workers_imports_and_indexes_everything(cli, city, tmp_
     from ckanext.govshare.cli import govshare
     monkeypatch.setattr(catalog_import, "PARALLEL_MIN", 1)
     monkeypatch.setattr(catalog_import, "BATCH", 7)
+    helpers.call_action("package_create", as_user(city["admin"]),
+                        **{k: v for k, v in entry_data(city["provider"],
+                                                       resource_code="301001/000031").items()
+                           if k != "catalog_state"})
     rows = [HEADER]
-    for serial in range(1, 31):
+    for serial in range(1, 32):  # the last one is the entry above, changed
         row = list(ROW)
         row[0], row[2] = f"批量条目{serial}", f"301001/{serial:06d}"
         rows.append(row)
@@ -410,9 +496,11 @@ def test_the_command_with_workers_imports_and_indexes_everything(cli, city, tmp_
                                    "--workers", "2"])
     assert result.exit_code == 0, result.output
     model.Session.remove()
-    assert len(_entries(city["provider"])) == 30
+    assert len(_entries(city["provider"])) == 31
     found = helpers.call_action("package_search", as_user(city["admin"]), q="批量条目",
                                 include_private=True, rows=100)
-    assert found["count"] == 30
+    assert found["count"] == 31
     from ckanext.activity.model import Activity
-    assert model.Session.query(Activity).filter(Activity.activity_type == "new package").count() == 30
+    assert model.Session.query(Activity).filter(Activity.activity_type == "new package").count() == 31
+    assert model.Session.query(Activity).filter(
+        Activity.activity_type == "changed package").count() == 1

@@ -7,9 +7,10 @@ validate it; with any problem nothing is written. Then, in one transaction: new 
 written with bulk inserts into the tables package_create would write (package, its tags,
 its department and theme memberships), with the audit rows, the information-item index
 (sources) and the "new package" activities package_create gives; changed entries go
-through package_update after that commit (see ``_update``). The search index gets the same
-documents as after package_create, built in the transaction and sent in batches after the
-commit, with one Solr commit.
+through package_update in the same transaction (see ``_update``). The search index gets
+the documents a package_create or package_update would index, built from package_show's
+dicts made per batch (indexing) and sent in batches after the commit, with one Solr
+commit.
 New entries are drafts (catalog_review): registration is the catalog actions' business.
 """
 from __future__ import annotations
@@ -27,11 +28,11 @@ import uuid
 from typing import IO, Any, Callable, Iterator, Optional
 
 import ckan.plugins.toolkit as tk
-from ckan import logic, model
+from ckan import model
 from ckan.lib.plugins import get_permission_labels, lookup_package_plugin
 from ckanext.activity.model import Activity
 
-from ckanext.govshare import access, audit, catalog_io, exchange_xml, sources
+from ckanext.govshare import access, audit, catalog_io, exchange_xml, indexing, sources
 from ckanext.govshare import schema as catalog
 from ckanext.govshare.catalog_io import ITEMS, TAGS, Entry, Problem
 from ckanext.govshare.model import AuditEvent, InfoItem
@@ -357,15 +358,20 @@ def _create(user: model.User, org: model.Group, validated: list[dict[str, Any]])
 
 
 def _update(user: model.User, org: model.Group, changed: list[dict[str, Any]]) -> None:
-    """Changed entries through package_update, each as CKAN commits and indexes it, with its
-    hooks and activity (the review of a registered entry's share and open attributes,
-    themes, sources, timeliness). They were validated with the new ones before anything
-    was written. CKAN 2.12's package_update does not save under defer_commit (its savepoint
-    is lost), so these are not in the new entries' transaction. The data authority's
+    """Changed entries through package_update, in the import's one transaction, with its
+    hooks (the review of a registered entry's share and open attributes, themes, sources,
+    timeliness) and, through ``changed_entities``, the activity plugin's "changed package"
+    activity. CKAN 2.12's package_update keeps its write under ``defer_commit`` only with
+    ``return_id_only``, and then neither commits nor indexes (as catalog_review._write
+    uses it): the import commits once, and their documents go with the new entries'. They
+    were validated with the new ones before anything was written. The data authority's
     import is an internal call, as its validation was."""
     trusted = not (user.sysadmin or access.is_department_admin(user, org.id))
     for data in changed:
-        tk.get_action("package_update")({"user": user.name, "ignore_auth": trusted}, dict(data))
+        tk.get_action("package_update")(
+            {"user": user.name, "ignore_auth": trusted, "defer_commit": True,
+             "return_id_only": True, "changed_entities": {"packages": {data["id"]}}},
+            dict(data))
 
 
 class _Spool:
@@ -386,35 +392,35 @@ class _Spool:
 
 
 def _documents_and_activities(user: model.User, ids: list[str], spool: _Spool,
-                              progress: Progress) -> None:
-    """For each new entry: the package dicts package_show gives (CKAN's own call), its
-    search document into the spool, its "new package" activity with the dict, as CKAN's
-    activity plugin writes it."""
+                              progress: Progress, new: bool = True) -> None:
+    """For each entry: its search document into the spool, made by CKAN's index_package
+    from what package_show would give (indexing.shown: a few queries per batch), and for a
+    ``new`` one its "new package" activity with that dict, as CKAN's activity plugin writes
+    it (a batch's activities in one insert; a changed entry's activity is the plugin's)."""
     from ckan.lib.search import index
 
     package_index = index.PackageSearchIndex()
     labels = get_permission_labels()
     original = index.make_connection
     index.make_connection = lambda *args, **kwargs: spool
-    activities: list[dict[str, Any]] = []
+    done = 0
     try:
-        for done, package_id in enumerate(ids, 1):
-            default, custom = logic.package_show_default_and_custom_schemas(
-                {"ignore_auth": True, "use_cache": False}, package_id)
-            package_index.index_package(dict(default, with_custom_schema=custom),
-                                        defer_commit=True)
-            activities.append({
-                "id": str(uuid.uuid4()), "timestamp": datetime.datetime.utcnow(),
-                "user_id": user.id, "object_id": package_id, "activity_type": "new package",
-                "data": {"package": custom, "actor": user.name},
-                "permission_labels": labels.get_dataset_labels(model.Package.get(package_id))})
-            if len(activities) >= BATCH:
-                _insert(Activity.__table__, activities)
-                activities = []
-                model.Session.expunge_all()  # nothing dirty: the writes were Core inserts
-            if done % 200 == 0 or done == len(ids):
-                progress("index", done, len(ids))
-        _insert(Activity.__table__, activities)
+        for batch in catalog_io.batches(ids, BATCH):
+            activities: list[dict[str, Any]] = []
+            for package, (default, custom) in indexing.shown(batch, user.name):
+                package_index.index_package(dict(default, with_custom_schema=custom),
+                                            defer_commit=True)
+                if new:
+                    activities.append({
+                        "id": str(uuid.uuid4()), "timestamp": datetime.datetime.utcnow(),
+                        "user_id": user.id, "object_id": package.id,
+                        "activity_type": "new package",
+                        "data": {"package": custom, "actor": user.name},
+                        "permission_labels": labels.get_dataset_labels(package)})
+            _insert(Activity.__table__, activities)
+            model.Session.expunge_all()  # nothing dirty: the writes were flushed or Core
+            done += len(batch)
+            progress("index", done, len(ids))
     finally:
         index.make_connection = original
 
@@ -456,10 +462,11 @@ def _index_in_child(user_id: str, ids: list[str], done: Any) -> None:
 
 
 def _index_in_workers(user_id: str, ids: list[str], workers: int,
-                      progress: Progress) -> None:
+                      progress: Progress, updated: list[str]) -> None:
     """The new entries' documents and activities built by ``workers`` forked processes
-    after the entries' commit (package_show is what takes the time), one Solr commit.
-    A failed worker leaves entries saved but not all indexed: say so, and how to mend it."""
+    after the entries' commit (validation by the show schemas is what takes the time), the
+    changed entries' documents by this one, one Solr commit. A failed worker leaves
+    entries saved but not all indexed: say so, and how to mend it."""
     from ckan.lib.search import make_connection
 
     model.Session.remove()
@@ -476,8 +483,16 @@ def _index_in_workers(user_id: str, ids: list[str], workers: int,
     for child in children:
         child.join()
     progress("index", done.value, len(ids))
+    failed = any(child.exitcode for child in children)
+    if updated and not failed:
+        spool = _Spool()
+        with spool.file:
+            _documents_and_activities(model.User.get(user_id), updated, spool, _none,
+                                      new=False)
+            model.Session.rollback()  # read only
+            _send(spool, _none, len(updated), commit=False)
     make_connection().commit()
-    if any(child.exitcode for child in children):
+    if failed:
         raise RuntimeError("catalog import: the entries are saved but not all are in the "
                            "search index and the activity stream; run `ckan govshare "
                            "reindex` (see the log)")
@@ -500,30 +515,32 @@ def run(user: model.User, org: model.Group, stream: IO[bytes], filename: str,
     if planned.problems or dry_run:
         model.Session.rollback()
         return planned.result()
+    updated = [data["id"] for data in planned.update]
     if workers > 1 and len(planned.create) >= PARALLEL_MIN:
-        user_id, org_id = user.id, org.id  # the objects leave with the session
+        user_id = user.id  # the objects leave with the session
         try:
             created = _create(user, org, planned.create)
+            _update(user, org, planned.update)
             model.repo.commit()
         except BaseException:
             model.Session.rollback()
             raise
-        _index_in_workers(user_id, created, workers, progress)
-        _update(model.User.get(user_id), model.Group.get(org_id), planned.update)
+        _index_in_workers(user_id, created, workers, progress, updated)
         return planned.result()
     spool = _Spool()
     try:
         created = _create(user, org, planned.create)
+        _update(user, org, planned.update)
         model.Session.flush()
         _documents_and_activities(user, created, spool, progress)
+        _documents_and_activities(user, updated, spool, _none, new=False)
         model.repo.commit()
     except BaseException:
         model.Session.rollback()
         spool.file.close()
         raise
     with spool.file:
-        _send(spool, progress, len(created))
-    _update(user, org, planned.update)
+        _send(spool, progress, len(created) + len(updated))
     return planned.result()
 
 

@@ -26,10 +26,12 @@ Nothing here commits: the actions and hooks calling it run in CKAN's transaction
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import datetime
 from collections import defaultdict
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 import ckan.plugins.toolkit as tk
 from ckan import model
@@ -208,9 +210,26 @@ def declare(user: model.User, package_id: str, day: datetime.date,
 
 # ------------------------------------------------------------------ shown and indexed
 
+_known: contextvars.ContextVar[Optional[dict[str, Status]]] = contextvars.ContextVar(
+    "govshare_timeliness_known", default=None)
+
+
+@contextlib.contextmanager
+def known(package_ids: list[str]) -> Iterator[None]:
+    """Within: the timeliness of these entries read once (one query), for ``fields`` as the
+    show and index hooks call it entry by entry (the catalog import's batches)."""
+    token = _known.set({s.package_id: s for s in statuses(package_ids=package_ids)})
+    try:
+        yield
+    finally:
+        _known.reset(token)
+
+
 def fields(package_id: str) -> dict[str, Any]:
     """``data_updated`` (ISO, or None) and ``update_overdue`` of one entry."""
-    status = of_entry(package_id)
+    known_now = _known.get()
+    status = (known_now.get(package_id) if known_now is not None and package_id in known_now
+              else of_entry(package_id))
     if status is None:
         return {}
     return {"data_updated": status.as_dict()["data_updated"], "update_overdue": status.overdue}
