@@ -233,8 +233,10 @@ def history(package_id: str) -> list[CatalogStep]:
 
 def _reviewed(package: dict[str, Any], name: str) -> Any:
     if name == "info_items":
-        return [{k: item.get(k) for k in ("name",) + REVIEWED_ITEM_FIELDS}
-                for item in package.get("info_items") or []]
+        items = package.get("info_items") or []
+        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            return items  # malformed: it differs, and the validation names the field
+        return [{k: item.get(k) for k in ("name",) + REVIEWED_ITEM_FIELDS} for item in items]
     value = package.get(name)
     return [value] if name in ("share_method", "usage_scope") and isinstance(value, str) else value
 
