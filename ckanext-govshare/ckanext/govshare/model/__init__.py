@@ -246,3 +246,6 @@ __all__ += ["InfoItem", "InfoItemSynonym", "InfoItemSource"]
 from ckanext.govshare.model.timeliness import DataUpdate, TimelinessNotice  # noqa: E402
 
 __all__ += ["DataUpdate", "TimelinessNotice"]
+from ckanext.govshare.model.annual_report import AnnualReport, AnnualReportReminder  # noqa: E402
+
+__all__ += ["AnnualReport", "AnnualReportReminder"]

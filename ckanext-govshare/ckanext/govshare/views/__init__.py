@@ -7,13 +7,13 @@ from flask import Blueprint
 
 from ckanext.govshare import caching, guards
 from ckanext.govshare.views import (audit, calendar, catalog, dashboard, error_reports,
-                                    health, imports, registration, requests, sources, timeliness,
-                                    usage, vocab)
+                                    health, imports, registration, reports, requests, sources,
+                                    timeliness, usage, vocab)
 from ckanext.govshare.views.base import govshare
 
 # each adds its routes to the blueprint
 AREAS = (requests, usage, registration, calendar, health, catalog, audit, error_reports, sources,
-         timeliness, dashboard, vocab, imports)
+         timeliness, dashboard, vocab, imports, reports)
 
 
 def get_blueprints() -> list[Blueprint]:
