@@ -240,6 +240,11 @@ def test_a_department_pdf_and_the_command(app, city, tmp_path):
     pages = pdf_pages(path)
     assert "市人力资源和社会保障局" in pages[0] and f"{YEAR}" in pages[0]
     assert not any("市民政局" in text for text in pages)
+    images = render(path, tmp_path)
+    assert len(images) == len(pages)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(images[0], ARTIFACTS / "department-cover.png")
+    shutil.copy(images[2], ARTIFACTS / "department-page.png")
     from ckanext.govshare.cli import annual_report
     result = CliRunner().invoke(annual_report, ["--year", str(YEAR), "--department",
                                                 "labour-dept", "--output", str(tmp_path / "out")])

@@ -33,8 +33,6 @@ from ckanext.govshare.model.annual_report import (DRAFT, PUBLISHED, SUBMITTED, A
                                                   AnnualReportReminder)
 from ckanext.govshare.workflow import error
 
-__all__ = ["DRAFT", "SUBMITTED", "PUBLISHED"]
-
 DUE_MONTH, DUE_DAY = 1, 31  # reported by the end of January of the next year
 
 
@@ -99,11 +97,11 @@ def _row(year: int, org_id: Optional[str], lock: bool = False) -> Optional[Annua
 def save(user: model.User, year: int, org_id: Optional[str], narrative: str) -> AnnualReport:
     """Keep the draft; a submitted narrative or a published summary is not changed."""
     check_year(year)
+    model.Session.execute(insert(AnnualReport).values(  # two first saves at once: one row
+        year=year, owner_org=org_id, state=DRAFT, narrative="",
+        updated=datetime.datetime.utcnow()).on_conflict_do_nothing())
     row = _row(year, org_id, lock=True)
-    if row is None:
-        row = AnnualReport(year=year, owner_org=org_id, state=DRAFT)
-        model.Session.add(row)
-    elif row.state != DRAFT:
+    if row.state != DRAFT:
         raise error("narrative", tk._("This report was already submitted and can no longer "
                                       "be changed."))
     row.narrative = narrative

@@ -9,7 +9,7 @@ from typing import Any, Optional
 import ckan.plugins.toolkit as tk
 from flask import Response, request
 
-from ckanext.govshare import codes, pages, report_pdf, report_xlsx, reports
+from ckanext.govshare import codes, pages, report_pdf, report_xlsx, reports, workdays
 from ckanext.govshare import schema as catalog
 from ckanext.govshare.views.base import govshare
 from ckanext.govshare.views.dashboard import _bars, _months
@@ -92,6 +92,7 @@ def _page(year: str, department: Optional[str]) -> Any:
     name = shown["department"]["name"] if shown["department"] else None
     return tk.render("govshare/report.html", {
         "shown": shown, "values": values, "errors": errors, "form": form,
+        "first_year": workdays.FIRST_YEAR,
         "groups": _groups(shown), "compared": COMPARED,
         "labels": {f["key"]: f["label"] for f in shown["figures"]},
         "share_chart": _bars([
