@@ -27,6 +27,9 @@ install_system() {
     # The browser test: Debian's Chromium driven by playwright-core, with a CJK font.
     dpkg -s chromium >/dev/null 2>&1 || need+=(chromium)
     dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || need+=(fonts-wqy-microhei)
+    # The annual report PDF's CJK text font (report_pdf.py), and pdftoppm/pdftotext for its test.
+    dpkg -s fonts-arphic-uming >/dev/null 2>&1 || need+=(fonts-arphic-uming)
+    command -v pdftoppm >/dev/null || need+=(poppler-utils)
     command -v npm >/dev/null || need+=(nodejs npm)
     # The compose's nginx configuration is run by a test in front of a stand-in CKAN.
     command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)

@@ -17,6 +17,7 @@ until it is declared.
 """
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from dataclasses import dataclass
@@ -146,8 +147,11 @@ def _value(arg: str, endpoint: str, entry: Optional[Entry], world: World,
            missing: bool) -> Optional[str]:
     """The fixture value of a view argument, or None when the route is not for it."""
     group = endpoint.split(".")[0] in ("group", "organization") or endpoint.startswith(
-        ("activity.group", "activity.organization", "feeds.group", "feeds.organization"))
+        ("activity.group", "activity.organization", "feeds.group", "feeds.organization",
+         "govshare.report_department"))
     user_route = endpoint.startswith(("user.", "activity.user"))
+    if arg in REPORT_ARGS:
+        return REPORT_ARGS[arg]
     if arg in ("id", "_id"):
         if group:
             return MISSING if missing else "provider-dept"
@@ -170,7 +174,9 @@ def _value(arg: str, endpoint: str, entry: Optional[Entry], world: World,
 
 ENTRY_ARGS = {"resource_id", "view_id", "resource_view_id", "activity_id"}
 NOT_ENTRY = ("group.", "organization.", "user.", "feeds.", "activity.group",
-             "activity.organization", "activity.user")
+             "activity.organization", "activity.user", "govshare.report_department")
+# The annual report's pages: this year's, as a workbook (whose cells are scanned).
+REPORT_ARGS = {"year": str(datetime.date.today().year), "kind": "xlsx"}
 
 
 def page_urls(app, world: World, entries: list[Entry]) -> Iterator[tuple[str, list[str], list[tuple[str, tuple[str, str]]]]]:

@@ -51,7 +51,8 @@ def apply_site_role() -> None:
 
 def run_deadlines() -> dict[str, int]:
     """The deadline job as the site user (an RQ job, or the command below): the requests'
-    deadlines, then the catalog's update timeliness."""
+    deadlines, the catalog's update timeliness, then (in January) the annual report's
+    reminders."""
     import ckan.plugins.toolkit as tk
 
     site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
@@ -59,7 +60,9 @@ def run_deadlines() -> dict[str, int]:
         {"user": site_user["name"], "ignore_auth": True}, {})
     timely = tk.get_action("govshare_timeliness_check")(
         {"user": site_user["name"], "ignore_auth": True}, {})
-    return {**result, **{f"timeliness_{key}": value for key, value in timely.items()}}
+    annual = tk.get_action("govshare_annual_report_remind")(
+        {"user": site_user["name"], "ignore_auth": True}, {})
+    return {**result, **{f"timeliness_{key}": value for key, value in timely.items()}, **annual}
 
 
 @govshare.command("escalate")
@@ -377,3 +380,32 @@ def import_catalog(file: Path, department: str, dry_run: bool, user_name: str | 
                f"errors {len(result['errors'])}")
     if result["errors"]:
         raise SystemExit(1)
+
+
+@govshare.command("annual-report")
+@click.option("--year", required=True, type=click.IntRange(min=2000),
+              help="The year reported on.")
+@click.option("--department", default=None, help="One department (organization name or id); "
+              "default: the city report.")
+@click.option("--output", default=".", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Where to write the files.")
+def annual_report(year: int, department: str | None, output: Path) -> None:
+    """Write a year's annual report (年度报告) as XLSX and PDF, as the data authority sees it:
+    the city's with every department's pages, or one department's."""
+    import ckan.plugins.toolkit as tk
+
+    from ckanext.govshare import report_pdf, report_xlsx, reports
+
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
+    data = {"year": year, **({"owner_org": department} if department else {})}
+    try:
+        shown = tk.get_action("govshare_annual_report_show")(
+            {"user": site_user["name"], "ignore_auth": True}, data)
+    except tk.ValidationError as error:
+        raise click.ClickException("; ".join(f"{field}: {' '.join(map(str, errors))}"
+                                             for field, errors in error.error_dict.items()))
+    output.mkdir(parents=True, exist_ok=True)
+    stem = output / reports.file_name(shown)
+    stem.with_suffix(".xlsx").write_bytes(report_xlsx.workbook(shown))
+    stem.with_suffix(".pdf").write_bytes(report_pdf.document(shown))
+    click.echo(f"wrote {stem}.xlsx and {stem}.pdf")

@@ -7,7 +7,7 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 from ckan.types import AuthFunction, AuthResult, Context, DataDict
 
-from ckanext.govshare import access, error_reports, inputs, requests
+from ckanext.govshare import access, error_reports, inputs, reports, requests
 from ckanext.govshare.model import ErrorReport, Grant, Request
 
 __all__ = [
@@ -35,6 +35,8 @@ __all__ = [
     "govshare_misuse_record",
     "govshare_announcement_create", "govshare_announcement_update",
     "govshare_announcement_delete", "govshare_announcement_list",
+    "govshare_annual_report_show", "govshare_annual_report_update",
+    "govshare_annual_report_submit", "govshare_annual_report_remind",
 ]
 
 
@@ -457,3 +459,47 @@ def govshare_announcement_delete(context: Context, data_dict: DataDict) -> AuthR
 def govshare_announcement_list(context: Context, data_dict: DataDict) -> AuthResult:
     """Announcements are public: the home page shows them to everyone."""
     return {"success": True}
+
+
+# ------------------------------------------------------------------ annual report
+
+def _report_department(data_dict: DataDict) -> Optional[str]:
+    wanted = data_dict.get("owner_org")
+    org = model.Group.get(wanted) if isinstance(wanted, str) and wanted else None
+    return org.id if org else None
+
+
+def _report_year(data_dict: DataDict) -> Optional[int]:
+    year = data_dict.get("year")
+    return int(year) if isinstance(year, (int, str)) and str(year).isdigit() else None
+
+
+@tk.auth_allow_anonymous_access
+def govshare_annual_report_show(context: Context, data_dict: DataDict) -> AuthResult:
+    """The authority sees every report, a department's members their own; once the city
+    summary is published, everyone (see reports.py)."""
+    year = _report_year(data_dict)
+    if year is not None and reports.may_see(access.context_user(context), year,
+                                            _report_department(data_dict)):
+        return {"success": True}
+    return _refused(tk._("Only the data authority and the department's members may see this "
+                         "annual report until the city report is published."))
+
+
+def _report_writer(context: Context, data_dict: DataDict) -> AuthResult:
+    if reports.may_write(access.context_user(context), _report_department(data_dict)):
+        return {"success": True}
+    return _refused(tk._("Only the department's administrators write its annual report, and "
+                         "only the data authority the city summary."))
+
+
+def govshare_annual_report_update(context: Context, data_dict: DataDict) -> AuthResult:
+    return _report_writer(context, data_dict)
+
+
+def govshare_annual_report_submit(context: Context, data_dict: DataDict) -> AuthResult:
+    return _report_writer(context, data_dict)
+
+
+def govshare_annual_report_remind(context: Context, data_dict: DataDict) -> AuthResult:
+    return _refused(tk._("Only system administrators run the deadline job."))

@@ -19,6 +19,7 @@ LONG = 2000      # a purpose, a legal basis, a reason
 PAGE = 1000      # the most rows one call lists
 OFFSET = 10**9   # far past any real list, well inside PostgreSQL's integers
 ANNOUNCEMENT = 5000  # an announcement's text
+NARRATIVE = 20000  # an annual report's text: a few pages
 
 
 @validator_args
@@ -390,6 +391,27 @@ def misuse_record(not_missing: Validator, not_empty: Validator,
             "found_on": [govshare_ignore_blank, govshare_date]}
 
 
+@validator_args
+def annual_report_show(not_empty: Validator, govshare_ignore_blank: Validator,
+                       govshare_text: Validator, govshare_calendar_year: Validator,
+                       group_id_or_name_exists: Validator) -> Schema:
+    """year; owner_org: one department (none: the city)."""
+    return {"year": [not_empty, govshare_calendar_year],
+            "owner_org": [govshare_ignore_blank, govshare_text(ID_MAX), group_id_or_name_exists]}
+
+
+@validator_args
+def annual_report_update(not_missing: Validator, govshare_long_text: Validator) -> Schema:
+    return {**annual_report_show(), "narrative": [not_missing, govshare_long_text(NARRATIVE)]}
+
+
+@validator_args
+def annual_report_submit(ignore_missing: Validator, govshare_long_text: Validator) -> Schema:
+    """narrative: optional, but when given (a form's textarea) it is the text submitted."""
+    return {**annual_report_show(),
+            "narrative": [ignore_missing, govshare_long_text(NARRATIVE)]}
+
+
 # Each govshare action's input schema.
 @validator_args
 def announcement_create(not_missing: Validator, not_empty: Validator, govshare_text: Validator,
@@ -460,4 +482,8 @@ ACTIONS: dict[str, Callable[[], Schema]] = {
     "govshare_announcement_update": announcement_update,
     "govshare_announcement_delete": object_id,
     "govshare_announcement_list": announcement_list,
+    "govshare_annual_report_show": annual_report_show,
+    "govshare_annual_report_update": annual_report_update,
+    "govshare_annual_report_submit": annual_report_submit,
+    "govshare_annual_report_remind": no_input,
 }

@@ -252,3 +252,6 @@ __all__ += ["ScorecardPublication", "ScorecardNote", "MisuseFinding"]
 from ckanext.govshare.model.announcement import Announcement  # noqa: E402
 
 __all__ += ["Announcement"]
+from ckanext.govshare.model.annual_report import AnnualReport, AnnualReportReminder  # noqa: E402
+
+__all__ += ["AnnualReport", "AnnualReportReminder"]

@@ -1,14 +1,14 @@
 """The data authority's announcements (通知公告) on the home page.
 
 Revision ID: 0014_announcement
-Revises: 0011_error_report_evidence
+Revises: 0013_annual_report
 Create Date: 2026-12-01
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_announcement"
-down_revision = "0012_scorecard"
+down_revision = "0013_annual_report"
 branch_labels = None
 depends_on = None
 
