@@ -5,7 +5,8 @@ The compiled .mo files are committed so that a plain `pip install .` is translat
 
 Besides the extension's own messages, the catalog carries those of CKAN (and of ckanext-scheming,
 which has no Chinese catalog) that the portal translates itself: the ones CKAN's Chinese catalog
-lacks, the ones whose CKAN translation uses a word the glossary rules out (glossary.yaml), and
+lacks, the ones whose CKAN translation uses a word the glossary rules out (glossary.yaml) or is
+left in English, and
 those already translated here. CKAN merges the extension's catalog over its own, for pages and
 for the JavaScript strings of /api/i18n/<lang> alike.
 """
@@ -32,19 +33,32 @@ def extract(source: Path, pot: Path, config: Path | None = None) -> None:
     subprocess.run(BABEL + args, check=True, capture_output=True)
 
 
-def upstream_catalogs() -> list[tuple[polib.POFile, polib.POFile | None]]:
-    """(messages, their Chinese catalog) of CKAN and of the plugins without one."""
+def upstream_catalogs() -> list[tuple[list[polib.POEntry], polib.POFile | None]]:
+    """(messages, their Chinese catalog) of CKAN (its .pot, which lags behind its templates, and
+    its sources as installed, with the bundled plugins the portal enables) and of
+    ckanext-scheming, which has no Chinese catalog."""
+    import ckan
+    import ckanext.activity
+    import ckanext.datastore
+    import ckanext.datatablesview
+    import ckanext.imageview
     import ckanext.scheming
     from ckan.lib.i18n import get_ckan_i18n_dir
 
     core = Path(get_ckan_i18n_dir())
-    catalogs = [(polib.pofile(str(core / "ckan.pot")),
-                 polib.pofile(str(core / LOCALE / "LC_MESSAGES" / "ckan.po")))]
-    scheming = Path(ckanext.scheming.__file__).parent
     with tempfile.TemporaryDirectory() as tmp:
-        extract(scheming, Path(tmp) / "scheming.pot", ROOT / "babel.cfg")
-        catalogs.append((polib.pofile(str(Path(tmp) / "scheming.pot")), None))
-    return catalogs
+        sources = {}
+        for name, module in (("ckan", ckan), ("activity", ckanext.activity),
+                             ("datastore", ckanext.datastore),
+                             ("datatablesview", ckanext.datatablesview),
+                             ("imageview", ckanext.imageview), ("scheming", ckanext.scheming)):
+            extract(Path(module.__file__).parent, Path(tmp) / f"{name}.pot", ROOT / "babel.cfg")
+            sources[name] = list(polib.pofile(str(Path(tmp) / f"{name}.pot")))
+    ckan_messages = list(polib.pofile(str(core / "ckan.pot")))
+    for name in ("ckan", "activity", "datastore", "datatablesview", "imageview"):
+        ckan_messages += sources[name]
+    return [(ckan_messages, polib.pofile(str(core / LOCALE / "LC_MESSAGES" / "ckan.po"))),
+            (sources["scheming"], None)]
 
 
 def translated(entry: polib.POEntry) -> list[str]:
@@ -64,7 +78,8 @@ def upstream_messages(ours: dict[str, polib.POEntry]) -> list[polib.POEntry]:
                 continue
             theirs = done.get(entry.msgid)
             if (entry.msgid in ours or theirs is None
-                    or any(glossary.misuses(entry.msgid, s) for s in translated(theirs))):
+                    or any(glossary.misuses(entry.msgid, s) or glossary.foreign_words(s)
+                           for s in translated(theirs))):
                 chosen[entry.msgid] = polib.POEntry(
                     msgid=entry.msgid, msgid_plural=entry.msgid_plural,
                     msgstr_plural={0: ""} if entry.msgid_plural else {},

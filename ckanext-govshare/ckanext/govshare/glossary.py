@@ -29,6 +29,27 @@ def terms() -> tuple[Term, ...]:
                  for t in data["terms"])
 
 
+@cache
+def names() -> frozenset[str]:
+    return frozenset(yaml.safe_load(GLOSSARY.read_text(encoding="utf-8"))["names"])
+
+
+LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]+")
+MARKUP = re.compile(r"<code>.*?</code>|<[^>]*>|&[a-z]+;|%\([a-z_]+\)[sdr]|%[sdr]|\{[^}]*\}")
+# Values rather than words: quoted, or with a digit, a path or address character, or words
+# joined by - or _ (user names, URL names, action and field names).
+VALUE = re.compile(r"“[^”]*”|'[^']*'|\"[^\"]*\""
+                   r"|[^\s，。：；（）“”、]*[0-9_/@:.=?&#%+\\][^\s，。：；（）“”、]*"
+                   r"|[A-Za-z]+(?:-[A-Za-z]+)+")
+
+
+def foreign_words(text: str) -> list[str]:
+    """The English words of a Chinese text, but for the names the glossary allows."""
+    allowed = names()
+    words = LATIN_WORD.findall(VALUE.sub(" ", MARKUP.sub(" ", text)))
+    return [w for w in words if w not in allowed]
+
+
 def misuses(msgid: str, msgstr: str) -> list[str]:
     """What in this translation the glossary rules out, as "variant → term"."""
     found = []
