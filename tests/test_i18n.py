@@ -139,3 +139,43 @@ def test_javascript_strings_are_served_in_chinese(app):
         "输入太短，至少需要 %(num)d 个字符"
     english = [k for k, v in strings.items() if k and not v[1]]
     assert english == []
+
+
+def test_schema_labels_use_the_glossary_terms():
+    """The catalog's field and choice labels (schemas/*.yaml) are served too."""
+    import yaml
+
+    from ckanext.govshare import glossary
+
+    def chinese(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("zh_Hans_CN"), str):
+                yield node["zh_Hans_CN"], str(node.get("en", ""))
+            for value in node.values():
+                yield from chinese(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from chinese(value)
+
+    wrong = []
+    for schema in (ROOT / "schemas").glob("*.yaml"):
+        for zh, en in chinese(yaml.safe_load(schema.read_text(encoding="utf-8"))):
+            if found := glossary.misuses(en, zh):
+                wrong.append((schema.name, zh, found))
+    assert wrong == []
+
+
+@pytest.mark.ckan_config("ckan.display_timezone", "Asia/Shanghai")
+def test_dates_have_one_format_in_the_display_timezone(app):
+    """CKAN's "十二月 1, 2026, 16:28 (+0800)" stood beside the catalog's 2026-12-15."""
+    import datetime
+
+    import ckan.plugins.toolkit as tk
+
+    utc = datetime.datetime(2026, 12, 1, 8, 28, 5)
+    with app.flask_app.test_request_context("/", environ_base={"CKAN_LANG": "zh_Hans_CN"}):
+        assert tk.h.render_datetime(utc) == "2026-12-01"
+        assert tk.h.render_datetime(utc, with_hours=True) == "2026-12-01 16:28"
+        assert tk.h.render_datetime(utc.isoformat(), with_seconds=True) == "2026-12-01 16:28:05"
+        assert tk.h.render_datetime(utc, date_format="%Y年%m月") == "2026年12月"  # asked for
+        assert tk.h.render_datetime("not a date") == ""

@@ -38,6 +38,13 @@ from conftest import assume_calendar, make_department
 PER_ROUTE = 1        # pages per URL rule (and query parameter) over all users, besides starts
 MAX_PAGES = 50       # per user, a bound in case a page links to endless new rules
 
+# CKAN's localised dates ("十二月 1, 2026, 16:28 (+0800)", moment.js's "2026年12月1日, 16:28
+# (UTC+08:00)"), where the portal shows 2026-12-01 16:28 (dates.py).
+LOCALISED_DATE = re.compile(r"[一二三四五六七八九十]+月 \d|\(\+\d{4}\)|UTC[+-]\d")
+
+DEFAULT_LANGUAGE = "zh_Hans_CN"
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
+
 # The DataStore's column types, which its data dictionary shows and offers by their codes.
 DATASTORE_TYPES = ("text", "numeric", "timestamp", "int4", "int8", "float8", "bool", "date",
                    "time", "json")
@@ -47,8 +54,9 @@ NOT_UI = {"script", "style", "noscript", "code", "pre", "kbd", "samp", "textarea
 
 # What the crawl does not open: leaving the session or the language, files and data
 # formats, and the API (checked below through its error messages).
+LANGUAGE_PREFIX = re.compile(r"^/(?:en|zh_Hans_CN)(?=/|$)")
 SKIPPED = re.compile(
-    r"^/(?:en|zh_Hans_CN)(?:/|$)|^/user/_logout|^/api/|^/webassets/|^/base/|^/uploads/"
+    r"^/user/_logout|^/api/|^/webassets/|^/base/|^/uploads/"
     r"|/download(?:/|$)|^/datastore/dump/|^/feeds/|^/catalog\.|^/vocab/"
     r"|\.(?:ttl|rdf|jsonld|xml|n3|csv|xlsx|json|png|jpg|svg|css|js|ico|pdf|zip)$")
 
@@ -58,6 +66,7 @@ class Crawl:
     app: Any
     headers: dict[str, str]
     data_values: list[str]
+    language: str = "zh_Hans_CN"                        # of the pages: their links keep it
     opened: Counter = field(default_factory=Counter)  # routes opened, over all users
     seen_routes: set[tuple[str, ...]] = field(default_factory=set)
     seen: set[str] = field(default_factory=set)
@@ -100,12 +109,16 @@ class Crawl:
             parts = urlsplit(href)
             if parts.scheme not in ("", "http") or parts.netloc not in ("", "test.ckan.net"):
                 continue
-            if not parts.path.startswith("/") or SKIPPED.search(parts.path):
+            prefix = LANGUAGE_PREFIX.match(parts.path)
+            if (prefix.group()[1:] if prefix else DEFAULT_LANGUAGE) != self.language:
+                continue
+            path = parts.path[prefix.end():] or "/" if prefix else parts.path
+            if not path.startswith("/") or SKIPPED.search(path):
                 continue
             url = parts.path + (f"?{parts.query}" if parts.query else "")
             if url in self.seen:
                 continue
-            key = self.route_key(parts.path, parts.query)
+            key = (self.language, *self.route_key(path, parts.query))
             if key in self.seen_routes or self.opened[key] >= PER_ROUTE:
                 continue
             self.seen_routes.add(key)
@@ -114,8 +127,13 @@ class Crawl:
 
     def check(self, url: str, page: Any) -> None:
         for text in ui_texts(page):
-            if words := self.latin_words(text):
+            if self.language == "en":
+                if chinese := CJK.findall(self.values_pattern.sub(" ", text)):
+                    self.english.append((url, f"{''.join(chinese)!r} in {text.strip()[:120]!r}"))
+            elif words := self.latin_words(text):
                 self.english.append((url, f"{' '.join(words)!r} in {text.strip()[:120]!r}"))
+            elif found := LOCALISED_DATE.search(text):
+                self.english.append((url, f"date {found.group()!r}: not the one format"))
 
     def latin_words(self, text: str) -> list[str]:
         return glossary.foreign_words(self.values_pattern.sub(" ", text))
@@ -123,7 +141,7 @@ class Crawl:
     @functools.cached_property
     def values_pattern(self) -> re.Pattern[str]:
         """The data values, as whole words ("num" is a column, not a part of "numeric")."""
-        values = "|".join(re.escape(v) for v in self.data_values) or "(?!)"
+        values = "|".join(re.escape(v) for v in self.data_values) or "(?!x)x"
         return re.compile(rf"(?<![A-Za-z])(?:{values})(?![A-Za-z])")
 
 
@@ -153,8 +171,10 @@ def ui_texts(page: Any) -> Iterator[str]:
 
 
 def not_ui(element: Any) -> bool:
-    """Code, scripts, and the metadata diff of an activity (difflib's table of JSON)."""
-    return element.tag in NOT_UI or "diff" in (element.get("class") or "").split()
+    """Code, scripts, the metadata diff of an activity (difflib's table of JSON), and what is
+    marked as in a language of its own (the language selector's "English", "中文")."""
+    return (element.tag in NOT_UI or "diff" in (element.get("class") or "").split()
+            or (element.tag != "html" and element.get("lang") is not None))
 
 
 def data_values() -> list[str]:
@@ -247,12 +267,14 @@ def site(loaded) -> Site:
     return loaded[1]
 
 
-def crawl(app: Any, site: Site, kind: Optional[str], starts: tuple[str, ...]) -> Crawl:
+def crawl(app: Any, site: Site, kind: Optional[str], starts: tuple[str, ...],
+          language: str = DEFAULT_LANGUAGE) -> Crawl:
     headers = token(site.users[kind]) if kind else {}
     with app.flask_app.test_request_context():
         values = data_values()
-    found = Crawl(app, headers, values, opened=site.opened)
-    found.visit(("/",) + starts)
+    found = Crawl(app, headers, values, language=language, opened=site.opened)
+    prefix = "" if language == DEFAULT_LANGUAGE else f"/{language}"
+    found.visit(tuple(prefix + start for start in ("/",) + starts))
     return found
 
 
@@ -317,6 +339,13 @@ class TestChinesePages:
         found = crawl(app, site, kind, START + (
             "/ckan-admin/config", "/ckan-admin/trash", "/ckan-admin/trash?name=all", "/user/",
             "/govshare/requests", "/organization/new", "/group/new"))
+        assert not found.english and not found.errors, report(found)
+
+    @pytest.mark.parametrize("kind", [None, "admin"])
+    def test_english_stays_complete(self, app, site, kind):
+        """English is the second language: its pages show no Chinese but the data's."""
+        found = crawl(app, site, kind, ("/dataset/", "/organization/", "/govshare/requests",
+                                        "/no-such-page"), language="en")
         assert not found.english and not found.errors, report(found)
 
     def test_sign_in_and_registration_errors(self, app, site):
