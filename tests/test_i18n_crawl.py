@@ -177,6 +177,24 @@ def not_ui(element: Any) -> bool:
             or (element.tag != "html" and element.get("lang") is not None))
 
 
+def stored_chinese() -> list[str]:
+    """Every text the database holds with Chinese in it, and the site's title: on English
+    pages these are data (what users typed, and the platform's notifications, which are
+    written in its default language when sent)."""
+    from ckan.common import config
+    from sqlalchemy import String, Text, select
+
+    values = {config.get("ckan.site_title"), config.get("ckan.site_description")}
+    for table in model.repo.metadata.sorted_tables:
+        for column in table.columns:
+            if isinstance(column.type, (String, Text)):
+                values.update(v for v in model.Session.execute(select(column).distinct()).scalars()
+                              if isinstance(v, str) and CJK.search(v) and len(v) < 2000)
+    for package in model.Session.query(model.Package):  # the catalog fields (a JSON column)
+        values.update(v for v in package.extras.values() if isinstance(v, str) and CJK.search(v))
+    return sorted(filter(None, values), key=len, reverse=True)
+
+
 def data_values() -> list[str]:
     """What the world's users typed or the platform generated: names, titles, codes."""
     values: set[str] = set()
@@ -271,7 +289,7 @@ def crawl(app: Any, site: Site, kind: Optional[str], starts: tuple[str, ...],
           language: str = DEFAULT_LANGUAGE) -> Crawl:
     headers = token(site.users[kind]) if kind else {}
     with app.flask_app.test_request_context():
-        values = data_values()
+        values = data_values() if language == DEFAULT_LANGUAGE else stored_chinese()
     found = Crawl(app, headers, values, language=language, opened=site.opened)
     prefix = "" if language == DEFAULT_LANGUAGE else f"/{language}"
     found.visit(tuple(prefix + start for start in ("/",) + starts))
