@@ -398,10 +398,13 @@ class TestChinesePages:
         ]
         with app.flask_app.test_request_context():
             found = Crawl(app, {}, data_values())
-        english = {}
+        english, messages = {}, []
         for user, action, data in calls:
             message = api_error(app, token(user) if user else {}, action, data)
+            messages.append(message)
             # the keys of the error are field names: its values are the messages
             if words := found.latin_words(re.sub(r'"[a-z_]+":', " ", message)):
                 english[action] = (words, message)
         assert english == {}
+        # the two users met in English: "Select at least one", "An organization must be provided"
+        assert "请至少选择一项" in messages[0] and "部门" in messages[0], messages[0]
