@@ -23,6 +23,7 @@ setup(
             "migration/govshare/*.mako",
             "demo/*.yaml",
             "routes.yaml",
+            "glossary.yaml",
         ],
         "ckanext.govshare.schemas": ["*.yaml", "*.json"],
     },

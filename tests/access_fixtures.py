@@ -18,10 +18,11 @@ overrides ``with_plugins`` and ``app`` so that tests reuse them.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import pytest
 from ckan import model, plugins
@@ -319,6 +320,15 @@ def build_world(role: str) -> World:
 @pytest.fixture(scope="class")
 def site_world(request, reset_db, reset_index, migrate_db_for):
     """(app, world) for the class's ``ckan_config`` marks, plugins loaded for the whole class."""
+    with loaded_site(request, reset_db, reset_index, migrate_db_for, build_world) as site:
+        yield site
+
+
+@contextlib.contextmanager
+def loaded_site(request, reset_db, reset_index, migrate_db_for,
+                build: Callable[[str], Any]) -> Iterator[tuple[Any, Any]]:
+    """(app, what ``build`` makes for the site role) in a fresh database and index, with the
+    plugins loaded once for the class's ``ckan_config`` marks."""
     from ckan.lib.app_globals import _CONFIG_CACHE
 
     with pytest.MonkeyPatch.context() as mp:
@@ -336,7 +346,7 @@ def site_world(request, reset_db, reset_index, migrate_db_for):
                 migrate_db_for("activity")
                 migrate_db_for("govshare")
                 reset_index()
-                world = build_world(config["govshare.site_role"])
+                world = build(config["govshare.site_role"])
             yield app, world
         finally:
             plugins.unload_all()
@@ -346,6 +356,6 @@ def site_world(request, reset_db, reset_index, migrate_db_for):
 __all__ = [
     "PUBLIC_KINDS", "expected", "ROLES", "SHARING", "OPEN", "COMBINED", "USER_KINDS", "DEPARTMENT_KINDS", "COMBINATIONS",
     "ANONYMOUS", "CITIZEN", "GRANTED_CITIZEN", "OTHER_DEPT", "GRANTED_DEPT", "EXPIRED_DEPT",
-    "PROVIDER", "AUTHORITY", "SYSADMIN", "Entry", "World", "site_world", "build_world",
+    "PROVIDER", "AUTHORITY", "SYSADMIN", "Entry", "World", "site_world", "loaded_site", "build_world",
     "add_entry", "grant", "expire", "member_of", "sysadmin_call", "upload", "today",
 ]

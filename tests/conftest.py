@@ -194,6 +194,10 @@ ASSUMED_CALENDAR_NOTE = ("TEST ONLY, not the official arrangement: weekends and 
 
 @pytest.fixture
 def known_calendar(clean_db):
+    assume_calendar()
+
+
+def assume_calendar() -> None:
     """Tests must not depend on the real date: from mid-December a 10-working-day deadline
     reaches into next year, which the platform refuses while nobody has entered it. For this
     year and the next, when the holidays package does not know them, enter a clearly-labelled
@@ -344,4 +348,4 @@ def sweep_outbox() -> dict[str, int]:
 
 
 __all__ = ["uscc", "make_department", "entry_data", "create_entry", "make_user", "as_user",
-           "run_jobs", "free_port", "sweep_outbox", "ROOT", "WORKER", "other_site_env", "worker_name"]
+           "run_jobs", "free_port", "assume_calendar", "sweep_outbox", "ROOT", "WORKER", "other_site_env", "worker_name"]

@@ -10,15 +10,17 @@ from ckan.common import g
 from ckan.lib import helpers as core
 from ckan.lib.dictization import model_dictize
 
-from ckanext.govshare import (access, home, pages, registration, schema, sources, timeliness,
-                              workdays, workflow)
+from ckanext.govshare import (access, dates, home, pages, registration, schema, sources,
+                              timeliness, wording, workdays, workflow)
 
 __all__ = ["govshare_how_to_get_access", "govshare_request_kind", "govshare_state_label",
            "govshare_working_days_left", "govshare_calendar_warning", "govshare_choice_label", "govshare_unread_count",
            "govshare_pending_request", "govshare_applicant_types", "govshare_item_sources",
            "govshare_timeliness_notices", "govshare_public_figures", "govshare_department_card",
            "govshare_next_step", "govshare_last_update", "govshare_item_label",
-           "govshare_field_label", "add_url_param", "remove_url_param", "markdown_extract"]
+           "govshare_field_label", "add_url_param", "remove_url_param", "markdown_extract",
+           "render_datetime", "govshare_error_title", "govshare_error_text",
+           "govshare_activity_type_label", "govshare_resource_facts", "get_allowed_view_types"]
 
 
 def govshare_department_card(package: dict[str, Any]) -> Optional[dict[str, Any]]:
@@ -164,3 +166,34 @@ def markdown_extract(up: Callable[..., str], text: str, extract_length: int = 19
 @functools.lru_cache(maxsize=4096)
 def _extract(up: Callable[..., str], text: str, extract_length: int) -> str:
     return up(text, extract_length)
+
+
+@tk.chained_helper
+def render_datetime(up: Callable[..., str], datetime_: Any, date_format: Optional[str] = None,
+                    with_hours: bool = False, with_seconds: bool = False) -> str:
+    return dates.render_datetime(up, datetime_, date_format, with_hours, with_seconds)
+
+
+# ------------------------------------------------------------------ CKAN's English, in words
+
+def govshare_error_title(code: int) -> str:
+    return wording.error_title(code)
+
+
+def govshare_error_text(code: int, description: Any) -> Any:
+    return wording.error_text(code, description)
+
+
+def govshare_activity_type_label(activity_type: str) -> str:
+    return wording.activity_type_label(activity_type)
+
+
+def govshare_resource_facts(resource: dict[str, Any], shown: list[str]) -> list[tuple[str, str]]:
+    return wording.resource_facts(resource, shown)
+
+
+@tk.chained_helper
+def get_allowed_view_types(up: Callable[..., Any], resource: dict[str, Any],
+                           package: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """CKAN lists the view plugins under their titles untranslated ("Table")."""
+    return [(name, tk._(title), icon) for name, title, icon in up(resource, package)]
