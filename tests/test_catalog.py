@@ -268,11 +268,11 @@ def test_a_share_change_of_a_registered_entry_waits_for_the_authority(city, sysa
 def test_malformed_info_items_of_a_registered_entry_are_refused_naming_the_field(
         city, sysadmin_context, items):
     entry = create_entry(sysadmin_context, city["provider"], name="registered-entry")
-    before = call(city["other"], "package_show", id=entry["id"])["info_items"]
+    before = call(city["other"], "package_show", id=entry["id"]).get("info_items")
     with pytest.raises(tk.ValidationError) as error:
         call(city["editor"], "package_patch", id=entry["id"], info_items=items)
     assert "info_items" in error.value.error_dict
-    assert call(city["other"], "package_show", id=entry["id"])["info_items"] == before
+    assert call(city["other"], "package_show", id=entry["id"]).get("info_items") == before
 
 
 def test_a_returned_change_is_dropped(city, sysadmin_context):
