@@ -83,10 +83,12 @@ def datastore_search(up: Action, context: Context, data_dict: DataDict) -> dict[
 
     The auth function decides first: CKAN answers ``_table_metadata`` (every DataStore
     table) without it, and the columns are withheld only from those who may read rows."""
-    tk.check_access("datastore_search", context, data_dict)
-    columns = datastore.withheld_for(context, data_dict.get("resource_id") or data_dict.get("id"))
-    if columns is not None:
-        datastore.restrict_search(data_dict, *columns)
+    resource_id = data_dict.get("resource_id") or data_dict.get("id")
+    if isinstance(resource_id, str) and resource_id:  # else CKAN's schema names what is wrong
+        tk.check_access("datastore_search", context, data_dict)
+        columns = datastore.withheld_for(context, resource_id)
+        if columns is not None:
+            datastore.restrict_search(data_dict, *columns)
     result = up(context, data_dict)
     policy = _policy(context)
     resource = model.Resource.get(result.get("resource_id", ""))
