@@ -171,7 +171,8 @@ prepare_site() {
     migrate "$DEV_INI"
     ensure_admin
     # xloader's jobs fetch uploads (private ones too) as the site user: a token of its own.
-    echo "ckanext.xloader.api_token = $("$CKAN" -c "$DEV_INI" govshare xloader-token)" >>"$STACK/dev.ini"
+    local token; token=$("$CKAN" -c "$DEV_INI" govshare xloader-token)
+    echo "ckanext.xloader.api_token = $token" >>"$STACK/dev.ini"
     log "loading demo data"
     "$CKAN" -c "$DEV_INI" govshare demo-load
     "$CKAN" -c "$DEV_INI" govshare sources rebuild >/dev/null  # 一数一源: entries loaded before the index existed

@@ -167,7 +167,7 @@ def test_a_withheld_column_cannot_be_asked_for_sorted_filtered_or_searched(world
     for data in ({"fields": [NAME, ID_NUMBER]}, {"sort": f'"{ID_NUMBER}" desc'},
                  {"filters": {ID_NUMBER: ROWS[0][2]}},
                  {"filters": {"$or": [{NAME: "张三"}, {ID_NUMBER: ROWS[0][2]}]}},
-                 {"q": {ID_NUMBER: ROWS[0][2]}}):
+                 {"q": {ID_NUMBER: ROWS[0][2]}}, {"fields": ["_full_text"]}):
         error = world.api(kind, "datastore_search", status=409, resource_id=world.resource_id,
                           **data)["error"]
         assert error["__type"] == "Validation Error"
@@ -184,7 +184,9 @@ def test_a_withheld_column_cannot_be_asked_for_sorted_filtered_or_searched(world
 
 def _renamed(value: Any) -> Any:
     """The same request naming a column that does not exist."""
-    text = json.dumps(value, ensure_ascii=False).replace(ID_NUMBER, "没有这一列")
+    text = json.dumps(value, ensure_ascii=False)
+    for withheld in (ID_NUMBER, "_full_text"):
+        text = text.replace(withheld, "没有这一列")
     return json.loads(text)
 
 
@@ -232,6 +234,8 @@ def test_the_preview_shows_the_columns_the_user_may_have(world, kind):
     page = world.app.get(f"/dataset/{world.package['name']}/resource/{world.resource_id}",
                          headers=world.headers(kind))
     assert page.status_code == 200 and view_id in page.get_data(as_text=True)
+    note = page.get_data(as_text=True).partition("govshare-withheld-columns")[2].split("</p>")[0]
+    assert set(c for c in (NAME, ADDRESS, ID_NUMBER) if c in note) == COLUMNS[PROVIDER] - wanted
     view = world.app.get(f"/dataset/{world.package['name']}/resource/{world.resource_id}"
                          f"/view/{view_id}", headers=world.headers(kind))
     assert view.status_code == 200

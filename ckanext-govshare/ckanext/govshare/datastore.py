@@ -22,6 +22,8 @@ from ckan import model
 
 from ckanext.govshare import access, sources
 
+FULL_TEXT = "_full_text"  # the DataStore's search text of each row
+
 
 def items_of(package: model.Package) -> list[dict[str, Any]]:
     """The entry's information items (scheming keeps the repeating field as JSON)."""
@@ -105,6 +107,7 @@ def restrict_search(data_dict: dict[str, Any], columns: list[str],
     them (fields, sort, filters, column search), or searches whole rows, whose text holds
     them; otherwise asked for the other columns only (records, fields, dumps)."""
     asked = _as_list(data_dict.get("fields"))
+    withheld = withheld | {FULL_TEXT}  # the text of the whole row, withheld columns included
     for key, named in (("fields", asked),
                        ("sort", [_sorted_column(c) for c in _as_list(data_dict.get("sort"))]),
                        ("filters", list(_filtered_columns(_parsed(data_dict.get("filters"))))),
@@ -118,8 +121,7 @@ def restrict_search(data_dict: dict[str, Any], columns: list[str],
         raise tk.ValidationError({key: [tk._(
             "A search over whole rows would search information items you may not have: "
             "search by column instead (q as {\"column\": \"text\"}).")]})
-    data_dict["fields"] = asked or [c for c in columns if c not in withheld
-                                    and c != "_full_text"]
+    data_dict["fields"] = asked or [c for c in columns if c not in withheld]
 
 
 def _parsed(value: Any) -> Any:
