@@ -107,6 +107,7 @@ ckan.redis.url = redis://127.0.0.1:$(cat "$STACK/redis/port")/$redis_db
 ckan.storage_path = $STACK/storage/$name
 ckan.datastore.write_url = postgresql://ckan:ckan@127.0.0.1:$(pg_port)/${db}_datastore
 ckan.datastore.read_url = postgresql://datastore_ro:datastore@127.0.0.1:$(pg_port)/${db}_datastore
+ckanext.xloader.jobs_db.uri = postgresql://ckan:ckan@127.0.0.1:$(pg_port)/$db
 ${site_url:+ckan.site_url = $site_url}
 EOF
     (($#)) && printf '%s\n' "$@" >>"$STACK/$name.ini"

@@ -301,6 +301,31 @@ class DataPolicy:
             grant = self._grant(entry, resource_id, department=False)
         return grant
 
+    def has_every_item(self, entry: Entry) -> bool:
+        """Sysadmins and the provider have every information item of their data."""
+        return self.sysadmin or bool(entry.owner_org and entry.owner_org in self.departments)
+
+    def allows_item(self, entry: Entry, item: dict[str, Any],
+                    resource_id: Optional[str] = None) -> bool:
+        """Whether the user may have one information item (信息项) of data they may use: on
+        the sharing side by the item's share type (its entry's when it names none; conditional
+        takes a department's grant), on the open side when the item is marked open."""
+        if self.has_every_item(entry):
+            return True
+        if not entry.registered:
+            return False
+        share = item.get("share_type") or entry.share_type
+        if self.role != OPEN and self.departments and (
+                share == codes.UNCONDITIONAL
+                or (share == codes.CONDITIONAL
+                    and self._grant(entry, resource_id, department=True) is not None)):
+            return True
+        opened = item.get("open") in (True, "true", "True")
+        return bool(opened and self.role != SHARING and (
+            entry.open_type == codes.GENERAL
+            or (entry.open_type == codes.AUTHORIZED and self.user is not None
+                and self._grant(entry, resource_id, department=False) is not None)))
+
     def redact(self, package: dict[str, Any]) -> dict[str, Any]:
         """Remove the resource data this user may not have; mark each resource's access."""
         if not package.get("id"):

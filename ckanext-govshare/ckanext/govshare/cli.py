@@ -28,6 +28,18 @@ def demo_load(entries: int) -> None:
     demo.load(entries)
 
 
+@govshare.command("xloader-token")
+def xloader_token() -> None:
+    """Print a new API token of the site user for ckanext-xloader (ckanext.xloader.api_token);
+    the site user's previous one is revoked."""
+    from ckan import model
+
+    from ckanext.govshare import datastore
+
+    click.echo(datastore.loader_token())
+    model.Session.commit()
+
+
 @govshare.command("apply-site-role")
 def apply_site_role() -> None:
     """After changing govshare.site_role: refresh every entry's private flag and

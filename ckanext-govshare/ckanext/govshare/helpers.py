@@ -10,8 +10,8 @@ from ckan.common import g
 from ckan.lib import helpers as core
 from ckan.lib.dictization import model_dictize
 
-from ckanext.govshare import (access, dates, home, pages, registration, schema, sources,
-                              timeliness, wording, workdays, workflow)
+from ckanext.govshare import (access, datastore, dates, home, pages, registration,
+                              schema, sources, timeliness, wording, workdays, workflow)
 
 __all__ = ["govshare_how_to_get_access", "govshare_request_kind", "govshare_state_label",
            "govshare_working_days_left", "govshare_calendar_warning", "govshare_choice_label", "govshare_unread_count",
@@ -20,7 +20,8 @@ __all__ = ["govshare_how_to_get_access", "govshare_request_kind", "govshare_stat
            "govshare_next_step", "govshare_last_update", "govshare_item_label",
            "govshare_field_label", "add_url_param", "remove_url_param", "markdown_extract",
            "render_datetime", "govshare_error_title", "govshare_error_text",
-           "govshare_activity_type_label", "govshare_resource_facts", "get_allowed_view_types"]
+           "govshare_activity_type_label", "govshare_resource_facts", "get_allowed_view_types",
+           "govshare_withheld_columns"]
 
 
 def govshare_department_card(package: dict[str, Any]) -> Optional[dict[str, Any]]:
@@ -37,6 +38,16 @@ def govshare_department_card(package: dict[str, Any]) -> Optional[dict[str, Any]
 
 def govshare_how_to_get_access(package: dict[str, Any]) -> str:
     return access.how_to_get_access(package)
+
+
+def govshare_withheld_columns(resource: dict[str, Any]) -> list[str]:
+    """The DataStore columns of the resource left out of the page viewer's preview."""
+    if not resource.get("datastore_active"):
+        return []
+    viewer = access.page_viewer()
+    found = datastore.withheld_for({"user": viewer.name if viewer else "",
+                                    "auth_user_obj": viewer}, resource.get("id"))
+    return [c for c in found[0] if c in found[1]] if found else []
 
 
 # ------------------------------------------------------------------ workflow pages

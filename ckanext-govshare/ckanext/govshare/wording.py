@@ -22,7 +22,8 @@ RESOURCE_INTERNALS = frozenset({
     "id", "package_id", "url", "name", "description", "format", "hash", "resource_type",
     "mimetype", "mimetype_inner", "size", "created", "last_modified", "metadata_modified",
     "cache_url", "cache_last_updated", "url_type", "position", "state", "extras", "has_views",
-    "datastore_active", "datastore_contains_all_records_of_source", "tracking_summary",
+    "datastore_active", "datastore_contains_all_records_of_source",
+    "datastore_contains_all_records_of_source_file", "tracking_summary",
     "on_same_domain", "data_access",
 })
 

@@ -14,10 +14,10 @@ from ckan.logic.schema import default_pagination_schema
 from ckan.types import Action, Context, DataDict
 from ckanext.activity.model import Activity
 
-from ckanext.govshare import access, search, usage
+from ckanext.govshare import access, datastore, search, usage
 
 
-__all__ = ['package_show', 'resource_show', 'datastore_search', 'package_search', 'current_package_list_with_resources', 'resource_view_list', 'resource_search', 'activity_diff', 'tag_list', 'tag_search', 'tag_autocomplete', 'member_list', 'package_list']
+__all__ = ['package_show', 'resource_show', 'datastore_search', 'datastore_info', 'package_search', 'current_package_list_with_resources', 'resource_view_list', 'resource_search', 'activity_diff', 'tag_list', 'tag_search', 'tag_autocomplete', 'member_list', 'package_list']
 
 
 def _policy(context: Context) -> access.DataPolicy | None:
@@ -78,18 +78,32 @@ def resource_show(up: Action, context: Context, data_dict: DataDict) -> dict[str
 @tk.chained_action
 @tk.side_effect_free
 def datastore_search(up: Action, context: Context, data_dict: DataDict) -> dict[str, Any]:
-    """Rows read through a grant are recorded (the auth function already refused the rest).
+    """Rows read through a grant are recorded (the auth function already refused the rest);
+    the columns of information items the caller may not have are left out (datastore.py).
 
-    CKAN answers ``_table_metadata`` (every DataStore table) without its auth function,
-    which its own audit then turns into a server error: the auth function decides here."""
-    if data_dict.get("resource_id") == "_table_metadata":
+    The auth function decides first: CKAN answers ``_table_metadata`` (every DataStore
+    table) without it, and the columns are withheld only from those who may read rows."""
+    resource_id = data_dict.get("resource_id") or data_dict.get("id")
+    if isinstance(resource_id, str) and resource_id:  # else CKAN's schema names what is wrong
         tk.check_access("datastore_search", context, data_dict)
+        columns = datastore.withheld_for(context, resource_id)
+        if columns is not None:
+            datastore.restrict_search(data_dict, *columns)
     result = up(context, data_dict)
     policy = _policy(context)
     resource = model.Resource.get(result.get("resource_id", ""))
     if policy is not None and resource is not None:
         usage.record(policy, resource.package, [resource.id], "datastore_search")
     return result
+
+
+@tk.chained_action
+@tk.side_effect_free
+def datastore_info(up: Action, context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """A table's description without the columns the caller may not have."""
+    result = up(context, data_dict)
+    columns = datastore.withheld_for(context, data_dict.get("id") or data_dict.get("resource_id"))
+    return datastore.restrict_info(result, columns[1]) if columns is not None else result
 
 
 @tk.chained_action
