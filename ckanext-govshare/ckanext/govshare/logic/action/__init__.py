@@ -4,11 +4,11 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ckanext.govshare.logic.action import (audit, calendar, cases, catalog, error_reports,
-                                           figures, grants, imports, reads, requests, sources,
-                                           timeliness, users)
+                                           figures, grants, harvest, imports, reads, requests,
+                                           sources, timeliness, users)
 
 _MODULES = (reads, grants, requests, cases, users, calendar, catalog, audit, error_reports,
-            sources, timeliness, figures, imports)
+            sources, timeliness, figures, imports, harvest)
 
 
 def get_actions() -> dict[str, Callable[..., Any]]:
