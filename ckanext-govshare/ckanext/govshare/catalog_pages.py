@@ -6,6 +6,7 @@ one entry is fetched twice and another never. Here the pages are sorted by the e
 which never changes, and each ``hydra:next`` link carries the last id of its page as a
 cursor (``page=after:<id>``): the next page starts after that id whatever happened before
 it. A numbered page (``page=2``) still works, on the same order, for clients that count.
+Entries returned by an upper platform (回流, ``harvest``) are not the city's to export.
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from dateutil.parser import parse as parse_date
 
 from ckanext.dcat.processors import RDFSerializer
 from ckanext.dcat.utils import catalog_uri
+
+from ckanext.govshare import harvest
 
 CURSOR = "after:"
 SORT = "id asc"
@@ -57,6 +60,9 @@ def read_page(value: Any) -> tuple[int, Optional[str]]:
 
 def _filters(data_dict: DataDict) -> list[str]:
     filters = ["-dataset_type:harvest", "-dataset_type:showcase"]
+    returned = harvest.returned_sources()
+    if returned:  # never exported upward as this platform's own
+        filters.append("-harvest_source_id:(%s)" % " OR ".join(f'"{s}"' for s in returned))
     since = data_dict.get("modified_since")
     if since:
         try:

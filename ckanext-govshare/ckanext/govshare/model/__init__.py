@@ -246,3 +246,6 @@ __all__ += ["InfoItem", "InfoItemSynonym", "InfoItemSource"]
 from ckanext.govshare.model.timeliness import DataUpdate, TimelinessNotice  # noqa: E402
 
 __all__ += ["DataUpdate", "TimelinessNotice"]
+from ckanext.govshare.model.harvest import EntryOrigin  # noqa: E402
+
+__all__ += ["EntryOrigin"]
