@@ -82,6 +82,8 @@ def _catalog_values(entry: dict[str, Any]) -> dict[str, Any]:
     values = {f["field_name"]: _comparable(entry.get(f["field_name"]))
               for f in catalog.dataset_fields() if f["field_name"] != "tag_string"}
     values["tag_string"] = _tags(entry)
+    owner = model.Group.get(entry.get("owner_org") or "")  # by name or id
+    values["owner_org"] = owner.id if owner else None
     resource_fields = [f["field_name"] for f in catalog.resource_fields()] + ["uri"]
     values["resources"] = [{f: _comparable(r.get(f)) for f in resource_fields}
                            for r in entry.get("resources") or []]
