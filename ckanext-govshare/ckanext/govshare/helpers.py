@@ -10,14 +10,14 @@ from ckan.common import g
 from ckan.lib import helpers as core
 from ckan.lib.dictization import model_dictize
 
-from ckanext.govshare import (access, figures, pages, registration, schema, sources, timeliness,
-                              workflow)
+from ckanext.govshare import (access, figures, harvest, pages, registration, schema, sources,
+                              timeliness, workflow)
 
 __all__ = ["govshare_how_to_get_access", "govshare_request_kind", "govshare_state_label",
            "govshare_working_days_left", "govshare_calendar_warning", "govshare_choice_label", "govshare_unread_count",
            "govshare_pending_request", "govshare_applicant_types", "govshare_item_sources",
            "govshare_timeliness_notices", "govshare_public_figures", "govshare_department_card",
-           "add_url_param", "remove_url_param", "markdown_extract"]
+           "add_url_param", "remove_url_param", "markdown_extract", "govshare_entry_origin"]
 
 
 def govshare_department_card(package: dict[str, Any]) -> Optional[dict[str, Any]]:
@@ -139,3 +139,13 @@ def markdown_extract(up: Callable[..., str], text: str, extract_length: int = 19
 @functools.lru_cache(maxsize=4096)
 def _extract(up: Callable[..., str], text: str, extract_length: int) -> str:
     return up(text, extract_length)
+
+
+def govshare_entry_origin(package: dict[str, Any]) -> Optional[dict[str, str]]:
+    """Where an entry returned by an upper platform (回流) comes from; None for the city's own."""
+    origin = harvest.origin_of(package["id"])
+    if origin is None:
+        return None
+    return {"platform": origin.platform, "platform_url": origin.platform_url,
+            "department": origin.department, "department_code": origin.department_code,
+            "remote_uri": origin.remote_uri, "harvested": origin.harvested.isoformat()}
