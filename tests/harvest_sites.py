@@ -8,8 +8,8 @@ platform's DCAT catalog over HTTP, page by page, as in production.
 """
 from __future__ import annotations
 
-import configparser
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -86,11 +86,16 @@ class Platform:
             self.tokens[user] = self.ckan("user", "token", "add", user, "harvest").stdout.strip()
         return self.tokens[user]
 
-    def harvest(self, source_id: str) -> float:
-        """One harvest job of the source with ckanext-harvest's command; its seconds."""
-        started = time.monotonic()
+    def harvest(self, source_id: str, admin: ckanapi.RemoteCKAN) -> dict[str, int]:
+        """One harvest job of the source with ckanext-harvest's command, which must end
+        without a gather or import error; the job's counts (added, updated, ...)."""
         self.ckan("harvester", "run-test", source_id)
-        return time.monotonic() - started
+        job = admin.action.harvest_source_show_status(id=source_id)["last_job"]
+        report = admin.action.harvest_job_report(id=job["id"])
+        assert job["stats"].get("errored", 0) == 0 and not report["gather_errors"], (
+            f"{self.name} harvest of {source_id}: {job['stats']} {report['gather_errors']} "
+            f"{json.dumps(report['object_errors'], ensure_ascii=False)[:3000]}")
+        return job["stats"]
 
     def start(self, log: Path) -> None:
         port = urlsplit(self.url).port

@@ -134,7 +134,7 @@ def test_the_province_harvests_the_open_catalog_without_loss(platforms, city_cat
     departments_on(admin, *city_catalog)
     source = harvest_source(admin, "binzhou-open", f"{lower.url}/catalog.ttl",
                             city_catalog[0]["name"])
-    upper.harvest(source)
+    upper.harvest(source, admin)
 
     public = by_code(lower.api())
     harvested = by_code(admin, source)
@@ -154,18 +154,18 @@ def test_the_province_harvests_the_sharing_catalog_with_a_token(platforms, city_
     departments_on(admin, *city_catalog)
     source = harvest_source(admin, "binzhou-sharing", f"{lower.url}/catalog.ttl",
                             city_catalog[1]["name"], api_token=lower.token(account["name"]))
-    upper.harvest(source)
+    upper.harvest(source, admin)
     shared, public = by_code(seen_by), by_code(lower.api())
     assert set(shared) - set(public), "the token saw nothing beyond the open catalog"
     assert_arrived(seen_by, admin, shared, by_code(admin, source))
 
     before = {code: e["metadata_modified"] for code, e in by_code(admin, source).items()}
-    upper.harvest(source)
+    upper.harvest(source, admin)
     assert {c: e["metadata_modified"] for c, e in by_code(admin, source).items()} == before
 
     withdrawn = sorted(set(shared) - set(public))[0]
     helpers.call_action("package_delete", dict(sysadmin_context), id=shared[withdrawn]["id"])
-    upper.harvest(source)
+    upper.harvest(source, admin)
     assert withdrawn not in by_code(admin, source)
 
     anonymous, token = upper.api(), lower.token(account["name"])

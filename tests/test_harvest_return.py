@@ -94,7 +94,7 @@ def test_returned_entries_arrive_with_their_origin_stay_in_step_and_never_go_bac
     upward = prov.action.harvest_source_create(
         name="binzhou", title="滨州市", url=f"{lower.url}/catalog.ttl",
         source_type="govshare_dcat", owner_org=binzhou["id"])["id"]
-    upper.harvest(upward)
+    upper.harvest(upward, prov)
     assert own["resource_code"] in codes(prov)
 
     # 回流: the city harvests what the province returns to it.
@@ -105,7 +105,7 @@ def test_returned_entries_arrive_with_their_origin_stay_in_step_and_never_go_bac
         config=json.dumps({"returned": True,
                            "api_token": upper.token("binzhou-platform")}))["id"]
     try:
-        lower.harvest(source)
+        lower.harvest(source, city_admin)
         here = codes(city_admin)
         wanted = {e["resource_code"] for e in returned.values()}
         assert wanted <= set(here)
@@ -129,7 +129,7 @@ def test_returned_entries_arrive_with_their_origin_stay_in_step_and_never_go_bac
 
         # Never exported upward as the city's own: not in its catalog, not harvested back.
         assert not wanted & catalog_codes(lower) and own["resource_code"] in catalog_codes(lower)
-        upper.harvest(upward)
+        upper.harvest(upward, prov)
         assert {e["resource_code"] for e in codes(prov, fq=f'harvest_source_id:"{upward}"')
                 .values()} == {own["resource_code"]}
 
@@ -137,13 +137,13 @@ def test_returned_entries_arrive_with_their_origin_stay_in_step_and_never_go_bac
         prov.action.package_patch(id=returned["conditional"]["id"],
                                   share_condition="限公安交管与应急管理业务使用")
         prov.action.package_delete(id=returned["unconditional"]["id"])
-        lower.harvest(source)
+        lower.harvest(source, city_admin)
         here = codes(city_admin)
         assert returned["unconditional"]["resource_code"] not in here
         assert here[returned["conditional"]["resource_code"]]["share_condition"] == \
             "限公安交管与应急管理业务使用"
         before = {c: e["metadata_modified"] for c, e in here.items()}
-        lower.harvest(source)
+        lower.harvest(source, city_admin)
         assert {c: e["metadata_modified"] for c, e in codes(city_admin).items()} == before
     finally:
         city_admin.action.harvest_source_clear(id=source)
