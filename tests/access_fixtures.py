@@ -335,6 +335,7 @@ def site_world(request, reset_db, reset_index, migrate_db_for):
                 reset_db()
                 migrate_db_for("activity")
                 migrate_db_for("govshare")
+                migrate_db_for("harvest")
                 reset_index()
                 world = build_world(config["govshare.site_role"])
             yield app, world

@@ -24,8 +24,10 @@ from ckanext.govshare import schema as catalog
 from ckanext.govshare import vocab
 from ckanext.govshare.model.harvest import EntryOrigin
 
-# The parse side (profiles/govshare.py) puts the publisher here; it is no catalog field.
-ORIGIN_KEY = "harvest_origin"
+# The parse side (profiles/govshare.py) gives the publisher as these extras (ckanext-dcat's
+# names); they are no catalog field and are not stored.
+PUBLISHER_NAME, PUBLISHER_CODE = "publisher_name", "publisher_identifier"
+ORIGIN_KEY = "govshare_origin"
 _token: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar("govshare_harvest_token",
                                                                       default=None)
 
@@ -96,6 +98,14 @@ def unchanged(existing_id: str, incoming: dict[str, Any]) -> bool:
     return _catalog_values(existing) == _catalog_values(incoming)
 
 
+def _take_origin(dataset_dict: dict[str, Any], temp_dict: dict[str, Any]) -> None:
+    extras = dataset_dict.get("extras") or []
+    found = {e["key"]: e["value"] for e in extras if e["key"] in (PUBLISHER_NAME, PUBLISHER_CODE)}
+    dataset_dict["extras"] = [e for e in extras if e["key"] not in found]
+    temp_dict[ORIGIN_KEY] = {"department": found.get(PUBLISHER_NAME),
+                             "department_code": found.get(PUBLISHER_CODE)}
+
+
 def is_own(uri: str) -> bool:
     """An entry of this platform, come back through another platform's catalog."""
     return uri.startswith(vocab.base_uri() + "/")
@@ -104,7 +114,7 @@ def is_own(uri: str) -> bool:
 def before_create(harvest_object: Any, dataset_dict: dict[str, Any],
                   temp_dict: dict[str, Any]) -> None:
     """A platform never imports its own entries back (ckanext-dcat skips an emptied dict)."""
-    temp_dict[ORIGIN_KEY] = dataset_dict.pop(ORIGIN_KEY, None)
+    _take_origin(dataset_dict, temp_dict)
     if is_own(harvest_object.guid or ""):
         dataset_dict.clear()
 
@@ -112,7 +122,7 @@ def before_create(harvest_object: Any, dataset_dict: dict[str, Any],
 def before_update(harvest_object: Any, dataset_dict: dict[str, Any],
                   temp_dict: dict[str, Any]) -> None:
     """An unchanged entry is not written (ckanext-dcat skips an emptied dict)."""
-    temp_dict[ORIGIN_KEY] = dataset_dict.pop(ORIGIN_KEY, None)
+    _take_origin(dataset_dict, temp_dict)
     if unchanged(dataset_dict["id"], dataset_dict):
         harvest_object.package_id = dataset_dict["id"]  # still the entry's current object
         dataset_dict.clear()

@@ -282,10 +282,11 @@ class GovshareDCATAP3Profile(EuropeanDCATAP3Profile):
         owner = self._owner_org(publisher)
         if owner:
             dataset_dict["owner_org"] = owner
-        if publisher is not None:
-            dataset_dict[harvest.ORIGIN_KEY] = {
-                "department": self._object_value(publisher, FOAF.name),
-                "department_code": self._object_value(publisher, DCT.identifier)}
+        if publisher is not None:  # the department where the entry comes from (回流)
+            dataset_dict["extras"] += [
+                {"key": key, "value": self._object_value(publisher, predicate)}
+                for key, predicate in ((harvest.PUBLISHER_NAME, FOAF.name),
+                                       (harvest.PUBLISHER_CODE, DCT.identifier))]
         if not dataset_dict.get("license_id"):
             dataset_dict.pop("license_id", None)
         landing = g.value(dataset_ref, DCAT.landingPage)
