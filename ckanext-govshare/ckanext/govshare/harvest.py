@@ -149,10 +149,11 @@ def after_import(harvest_object: Any, dataset_dict: dict[str, Any],
 
 
 def returned_sources() -> list[str]:
-    """The ids of the harvest sources that bring entries returned by upper platforms."""
+    """The ids of the harvest sources that bring entries returned by upper platforms
+    (deactivated ones too: their entries stay until the source is cleared)."""
     from ckanext.harvest.model import HarvestSource
 
-    return [s.id for s in model.Session.query(HarvestSource).filter(HarvestSource.active)
+    return [s.id for s in model.Session.query(HarvestSource)
             if source_config(s).get("returned")]
 
 
