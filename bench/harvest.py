@@ -9,6 +9,10 @@ tests/harvest_sites.py. Both serve HTTP with `ckan run`; the province harvests t
 open catalog (anonymous, 100 entries a page) with ckanext-harvest's `ckan harvester run-test`
 and source type govshare_dcat, twice: the first harvest creates every entry, the second
 finds nothing changed. Prints entries and seconds of each.
+
+Measured 2026-12-01 on the shared 2-core machine (other test runs beside it): demo city,
+169 open entries: 27.8 s, again 12.3 s (169 not modified); --entries 1000, 542 open
+entries: 94.8 s, again 33.8 s (542 not modified).
 """
 from __future__ import annotations
 
