@@ -36,7 +36,8 @@ setup(
         "holidays==0.109",
     ],
     entry_points={
-        "ckan.plugins": ["govshare = ckanext.govshare.plugin:GovsharePlugin"],
+        "ckan.plugins": ["govshare = ckanext.govshare.plugin:GovsharePlugin",
+                         "govshare_dcat_harvester = ckanext.govshare.harvesters:GovshareDCATHarvester"],
         "babel.extractors": ["ckan = ckan.lib.extract:extract_ckan"],
         "ckan.rdf.profiles": ["govshare = ckanext.govshare.profiles:GovshareDCATAP3Profile"],
     },

@@ -19,7 +19,7 @@ CLASSES=$STATE/classes
 # Made at every start; `cores` also makes the other bench_* cores (bench/run_all.sh) and the
 # test workers' ckan_test_gw* (scripts/stack.sh test) on demand.
 # Cores of stock CKAN (is_stock: named *_stock) have CKAN's schema.xml unmodified.
-CORES=(ckan ckan_test ckan_open ckan_open_test bench_stock bench_govshare)
+CORES=(ckan ckan_test ckan_open ckan_open_test ckan_province_test bench_stock bench_govshare)
 TIMEOUT=${SOLR_START_TIMEOUT:-120}
 
 recorded_port() { cat "$PORTFILE" 2>/dev/null || echo "${SOLR_PORT:-8983}"; }

@@ -345,6 +345,7 @@ def loaded_site(request, reset_db, reset_index, migrate_db_for,
                 reset_db()
                 migrate_db_for("activity")
                 migrate_db_for("govshare")
+                migrate_db_for("harvest")
                 reset_index()
                 world = build(config["govshare.site_role"])
             yield app, world

@@ -186,6 +186,7 @@ def clean_db(reset_db, migrate_db_for):
     reset_db()
     migrate_db_for("activity")
     migrate_db_for("govshare")
+    migrate_db_for("harvest")
 
 
 ASSUMED_CALENDAR_NOTE = ("TEST ONLY, not the official arrangement: weekends and 1 January off "

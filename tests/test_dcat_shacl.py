@@ -40,6 +40,7 @@ def demo_city(reset_db, migrate_db_for, reset_index) -> None:
         reset_db()
         migrate_db_for("activity")
         migrate_db_for("govshare")
+        migrate_db_for("harvest")
         reset_index()
         with make_app(config)._wsgi_app.test_request_context():
             demo.load(ENTRIES)

@@ -43,6 +43,7 @@ def first_load(reset_db, migrate_db_for, reset_index) -> dict[str, int]:
         reset_db()
         migrate_db_for("activity")
         migrate_db_for("govshare")
+        migrate_db_for("harvest")
         reset_index()
         with make_app(config)._wsgi_app.test_request_context():
             return demo.load(ENTRIES)

@@ -183,6 +183,7 @@ def world(reset_db, migrate_db_for, reset_index):
         reset_index()
         migrate_db_for("activity")
         migrate_db_for("govshare")
+        migrate_db_for("harvest")
         _world.update(_build_world())
     return _world
 

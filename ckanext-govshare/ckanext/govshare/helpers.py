@@ -10,7 +10,7 @@ from ckan.common import g
 from ckan.lib import helpers as core
 from ckan.lib.dictization import model_dictize
 
-from ckanext.govshare import (access, datastore, dates, home, pages, registration,
+from ckanext.govshare import (access, datastore, dates, harvest, home, pages, registration,
                               schema, sources, timeliness, wording, workdays, workflow)
 
 __all__ = ["govshare_how_to_get_access", "govshare_request_kind", "govshare_state_label",
@@ -21,7 +21,7 @@ __all__ = ["govshare_how_to_get_access", "govshare_request_kind", "govshare_stat
            "govshare_field_label", "add_url_param", "remove_url_param", "markdown_extract",
            "render_datetime", "govshare_error_title", "govshare_error_text",
            "govshare_activity_type_label", "govshare_resource_facts", "get_allowed_view_types",
-           "govshare_withheld_columns"]
+           "govshare_withheld_columns", "govshare_entry_origin"]
 
 
 def govshare_department_card(package: dict[str, Any]) -> Optional[dict[str, Any]]:
@@ -208,3 +208,13 @@ def get_allowed_view_types(up: Callable[..., Any], resource: dict[str, Any],
                            package: dict[str, Any]) -> list[tuple[str, str, str]]:
     """CKAN lists the view plugins under their titles untranslated ("Table")."""
     return [(name, tk._(title), icon) for name, title, icon in up(resource, package)]
+
+
+def govshare_entry_origin(package: dict[str, Any]) -> Optional[dict[str, str]]:
+    """Where an entry returned by an upper platform (回流) comes from; None for the city's own."""
+    origin = harvest.origin_of(package["id"])
+    if origin is None:
+        return None
+    return {"platform": origin.platform, "platform_url": origin.platform_url,
+            "department": origin.department, "department_code": origin.department_code,
+            "remote_uri": origin.remote_uri, "harvested": origin.harvested.isoformat()}

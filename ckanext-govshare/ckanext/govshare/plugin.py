@@ -7,8 +7,10 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from ckanext.govshare import (access, audit, codes, search, signin, sources, themes, timeliness,
-                             views, workdays)
+from ckanext.dcat.interfaces import IDCATRDFHarvester
+
+from ckanext.govshare import (access, audit, codes, harvest, search, signin, sources, themes,
+                             timeliness, views, workdays)
 from ckanext.govshare.logic import action
 
 
@@ -26,6 +28,7 @@ class GovsharePlugin(DefaultTranslation, p.SingletonPlugin):
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IPermissionLabels)
+    p.implements(IDCATRDFHarvester, inherit=True)
 
     # IConfigurer
     def update_config(self, config: Any) -> None:
@@ -78,3 +81,26 @@ class GovsharePlugin(DefaultTranslation, p.SingletonPlugin):
 
     def get_user_dataset_labels(self, user_obj: Any) -> list[str]:
         return access.user_labels(user_obj)
+
+    # IDCATRDFHarvester (ckanext-dcat's harvester, run by ckanext-harvest)
+    def before_download(self, url: str, harvest_job: Any) -> tuple[str, list[str]]:
+        return harvest.before_download(url, harvest_job)
+
+    def update_session(self, session: Any) -> Any:
+        return harvest.update_session(session)
+
+    def before_create(self, harvest_object: Any, dataset_dict: dict[str, Any],
+                      temp_dict: dict[str, Any]) -> None:
+        harvest.before_create(harvest_object, dataset_dict, temp_dict)
+
+    def before_update(self, harvest_object: Any, dataset_dict: dict[str, Any],
+                      temp_dict: dict[str, Any]) -> None:
+        harvest.before_update(harvest_object, dataset_dict, temp_dict)
+
+    def after_create(self, harvest_object: Any, dataset_dict: dict[str, Any],
+                     temp_dict: dict[str, Any]) -> None:
+        return harvest.after_import(harvest_object, dataset_dict, temp_dict)
+
+    def after_update(self, harvest_object: Any, dataset_dict: dict[str, Any],
+                     temp_dict: dict[str, Any]) -> None:
+        return harvest.after_import(harvest_object, dataset_dict, temp_dict)

@@ -255,3 +255,6 @@ __all__ += ["Announcement"]
 from ckanext.govshare.model.annual_report import AnnualReport, AnnualReportReminder  # noqa: E402
 
 __all__ += ["AnnualReport", "AnnualReportReminder"]
+from ckanext.govshare.model.harvest import EntryOrigin  # noqa: E402
+
+__all__ += ["EntryOrigin"]

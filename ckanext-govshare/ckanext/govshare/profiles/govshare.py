@@ -26,7 +26,7 @@ from ckanext.dcat.profiles import DCAT, DCT, VCARD, CleanedURIRef
 from ckanext.dcat.profiles.euro_dcat_ap_3 import EuropeanDCATAP3Profile
 from ckanext.dcat.utils import publisher_uri_organization_fallback, resource_uri
 
-from ckanext.govshare import codes, vocab
+from ckanext.govshare import codes, harvest, vocab
 from ckanext.govshare import schema as catalog
 
 # Catalog fields written with a DCAT-AP property; every other field is a govshare term.
@@ -278,9 +278,15 @@ class GovshareDCATAP3Profile(EuropeanDCATAP3Profile):
         dataset_dict["themes"] = [c for c in catalog.choice_values("themes") if c in themes]
         tags = dataset_dict.pop("tags", None) or []
         dataset_dict["tag_string"] = ",".join(t["name"] for t in tags)
-        owner = self._owner_org(g.value(dataset_ref, DCT.publisher))
+        publisher = g.value(dataset_ref, DCT.publisher)
+        owner = self._owner_org(publisher)
         if owner:
             dataset_dict["owner_org"] = owner
+        if publisher is not None:  # the department where the entry comes from (回流)
+            dataset_dict["extras"] += [
+                {"key": key, "value": self._object_value(publisher, predicate)}
+                for key, predicate in ((harvest.PUBLISHER_NAME, FOAF.name),
+                                       (harvest.PUBLISHER_CODE, DCT.identifier))]
         if not dataset_dict.get("license_id"):
             dataset_dict.pop("license_id", None)
         landing = g.value(dataset_ref, DCAT.landingPage)

@@ -1,0 +1,162 @@
+"""Harvesting between platforms with ckanext-dcat's ``dcat_rdf_harvester`` (issue 12).
+
+What govshare adds to that harvester, through its ``IDCATRDFHarvester`` hooks:
+
+* a source whose config has ``"api_token"`` fetches the catalog pages with it, so a
+  provincial platform harvests the city's sharing catalog as the account the city gave it;
+* an entry whose catalog fields and resources are what the platform already has is left
+  alone, so a second harvest changes nothing (no new version, no activity);
+* entries harvested from a source whose config has ``"returned": true`` are data returned
+  by an upper platform (回流): their origin (platform, department) is kept in
+  ``EntryOrigin`` and shown on the entry, and the catalog never exports them upward as the
+  city's own (``catalog_pages``).
+"""
+from __future__ import annotations
+
+import contextvars
+import json
+from typing import Any, Optional
+
+import ckan.plugins.toolkit as tk
+from ckan import model
+
+from ckanext.govshare import schema as catalog
+from ckanext.govshare import vocab
+from ckanext.govshare.model.harvest import EntryOrigin
+
+# The parse side (profiles/govshare.py) gives the publisher as these extras (ckanext-dcat's
+# names); they are no catalog field and are not stored.
+PUBLISHER_NAME, PUBLISHER_CODE = "publisher_name", "publisher_identifier"
+ORIGIN_KEY = "govshare_origin"
+_token: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar("govshare_harvest_token",
+                                                                      default=None)
+
+
+def source_config(harvest_source: Any) -> dict[str, Any]:
+    try:
+        config = json.loads(harvest_source.config or "{}")
+    except ValueError:
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+# ------------------------------------------------------------------ fetching
+
+def before_download(url: str, harvest_job: Any) -> tuple[str, list[str]]:
+    """Remember the source's token for the page about to be fetched."""
+    _token.set(source_config(harvest_job.source).get("api_token"))
+    return url, []
+
+
+def update_session(session: Any) -> Any:
+    token = _token.get()
+    if token:
+        session.headers["Authorization"] = token
+    return session
+
+
+# ------------------------------------------------------------------ importing
+
+def _blank(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _comparable(value: Any) -> Any:
+    """A field's value as two platforms may write it (blanks alike, scalars as text)."""
+    if _blank(value):
+        return None
+    if isinstance(value, list):
+        return [_comparable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _comparable(v) for k, v in value.items() if not _blank(v)}
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def _tags(entry: dict[str, Any]) -> list[str]:
+    if entry.get("tags") is not None:
+        return sorted(t["name"] for t in entry["tags"])
+    return sorted(t for t in (entry.get("tag_string") or "").split(",") if t)
+
+
+def _catalog_values(entry: dict[str, Any]) -> dict[str, Any]:
+    values = {f["field_name"]: _comparable(entry.get(f["field_name"]))
+              for f in catalog.dataset_fields() if f["field_name"] != "tag_string"}
+    values["tag_string"] = _tags(entry)
+    owner = model.Group.get(entry.get("owner_org") or "")  # by name or id
+    values["owner_org"] = owner.id if owner else None
+    resource_fields = [f["field_name"] for f in catalog.resource_fields()] + ["uri"]
+    values["resources"] = [{f: _comparable(r.get(f)) for f in resource_fields}
+                           for r in entry.get("resources") or []]
+    return values
+
+
+def unchanged(existing_id: str, incoming: dict[str, Any]) -> bool:
+    """Whether the harvested dict would leave the entry as it is."""
+    existing = tk.get_action("package_show")({"ignore_auth": True}, {"id": existing_id})
+    return _catalog_values(existing) == _catalog_values(incoming)
+
+
+def _take_origin(dataset_dict: dict[str, Any], temp_dict: dict[str, Any]) -> None:
+    extras = dataset_dict.get("extras") or []
+    found = {e["key"]: e["value"] for e in extras if e["key"] in (PUBLISHER_NAME, PUBLISHER_CODE)}
+    dataset_dict["extras"] = [e for e in extras if e["key"] not in found]
+    temp_dict[ORIGIN_KEY] = {"department": found.get(PUBLISHER_NAME),
+                             "department_code": found.get(PUBLISHER_CODE)}
+
+
+def is_own(uri: str) -> bool:
+    """An entry of this platform, come back through another platform's catalog."""
+    return uri.startswith(vocab.base_uri() + "/")
+
+
+def before_create(harvest_object: Any, dataset_dict: dict[str, Any],
+                  temp_dict: dict[str, Any]) -> None:
+    """A platform never imports its own entries back (ckanext-dcat skips an emptied dict)."""
+    _take_origin(dataset_dict, temp_dict)
+    if is_own(harvest_object.guid or ""):
+        dataset_dict.clear()
+
+
+def before_update(harvest_object: Any, dataset_dict: dict[str, Any],
+                  temp_dict: dict[str, Any]) -> None:
+    """An unchanged entry is not written (ckanext-dcat skips an emptied dict)."""
+    _take_origin(dataset_dict, temp_dict)
+    if unchanged(dataset_dict["id"], dataset_dict):
+        harvest_object.package_id = dataset_dict["id"]  # still the entry's current object
+        dataset_dict.clear()
+
+
+def after_import(harvest_object: Any, dataset_dict: dict[str, Any],
+                 temp_dict: dict[str, Any]) -> Optional[str]:
+    """Keep the origin of a returned entry (回流) in step with its source."""
+    source = harvest_object.source
+    if not dataset_dict or not source_config(source).get("returned"):
+        return None
+    origin = temp_dict.get(ORIGIN_KEY) or {}
+    row = model.Session.get(EntryOrigin, dataset_dict["id"]) or EntryOrigin(
+        package_id=dataset_dict["id"])
+    row.harvest_source_id = source.id
+    row.platform = source.title or source.url
+    row.platform_url = source.url
+    row.department = origin.get("department") or ""
+    row.department_code = origin.get("department_code") or ""
+    row.remote_uri = harvest_object.guid
+    model.Session.add(row)
+    model.Session.commit()
+    return None
+
+
+def returned_sources() -> list[str]:
+    """The ids of the harvest sources that bring entries returned by upper platforms
+    (deactivated ones too: their entries stay until the source is cleared)."""
+    from ckanext.harvest.model import HarvestSource
+
+    return [s.id for s in model.Session.query(HarvestSource)
+            if source_config(s).get("returned")]
+
+
+def origin_of(package_id: str) -> Optional[EntryOrigin]:
+    """The origin of an entry returned by an upper platform, None for the city's own."""
+    return model.Session.get(EntryOrigin, package_id)
