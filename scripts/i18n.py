@@ -36,11 +36,12 @@ def extract(source: Path, pot: Path, config: Path | None = None) -> None:
 def upstream_catalogs() -> list[tuple[list[polib.POEntry], polib.POFile | None]]:
     """(messages, their Chinese catalog) of CKAN (its .pot, which lags behind its templates, and
     its sources as installed, with the bundled plugins the portal enables) and of
-    ckanext-scheming, which has no Chinese catalog."""
+    ckanext-scheming and ckanext-harvest, which have no Chinese catalog."""
     import ckan
     import ckanext.activity
     import ckanext.datastore
     import ckanext.datatablesview
+    import ckanext.harvest
     import ckanext.imageview
     import ckanext.scheming
     from ckan.lib.i18n import get_ckan_i18n_dir
@@ -51,14 +52,15 @@ def upstream_catalogs() -> list[tuple[list[polib.POEntry], polib.POFile | None]]
         for name, module in (("ckan", ckan), ("activity", ckanext.activity),
                              ("datastore", ckanext.datastore),
                              ("datatablesview", ckanext.datatablesview),
-                             ("imageview", ckanext.imageview), ("scheming", ckanext.scheming)):
+                             ("imageview", ckanext.imageview), ("scheming", ckanext.scheming),
+                             ("harvest", ckanext.harvest)):
             extract(Path(module.__file__).parent, Path(tmp) / f"{name}.pot", ROOT / "babel.cfg")
             sources[name] = list(polib.pofile(str(Path(tmp) / f"{name}.pot")))
     ckan_messages = list(polib.pofile(str(core / "ckan.pot")))
     for name in ("ckan", "activity", "datastore", "datatablesview", "imageview"):
         ckan_messages += sources[name]
     return [(ckan_messages, polib.pofile(str(core / LOCALE / "LC_MESSAGES" / "ckan.po"))),
-            (sources["scheming"], None)]
+            (sources["scheming"] + sources["harvest"], None)]
 
 
 def translated(entry: polib.POEntry) -> list[str]:

@@ -19,9 +19,9 @@ class GovshareDCATHarvester(DCATRDFHarvester):
     """Source type ``govshare_dcat``: DCAT (govshare profile) from another platform."""
 
     def info(self) -> dict[str, str]:
-        return {"name": "govshare_dcat", "title": "DCAT (govshare platforms)",
-                "description": "DCAT-AP 3 with the national catalog fields, from another "
-                               "government data platform"}
+        return {"name": "govshare_dcat", "title": tk._("DCAT (govshare platforms)"),
+                "description": tk._("DCAT-AP 3 with the national catalog fields, from another "
+                                    "government data platform")}
 
     def _get_existing_dataset(self, guid: str) -> Optional[dict[str, Any]]:
         datasets = self._read_datasets_from_db(guid)
