@@ -53,8 +53,9 @@ def field_label(field: dict[str, Any], lang: str | None = None) -> str:
 
 
 def choice_label(field_name: str, value: Any, lang: str | None = None) -> str:
-    """The label of a code (e.g. share_type ``none`` → 不予共享) in the user's language."""
-    choices = dataset_field(field_name).get("choices", [])
+    """The label of a code (e.g. share_type ``none`` → 不予共享) in the user's language; the
+    value itself for a field without choices or outside the catalog (a search's department)."""
+    choices = (dataset_field(field_name) or {}).get("choices", [])
     for choice in choices:
         if choice["value"] == value:
             return scheming_language_text(choice["label"], _lang(lang))
