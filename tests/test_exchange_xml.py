@@ -381,7 +381,7 @@ def test_a_document_type_declaration_is_refused(app, city):
                                                                       "&x;</title>"))
                .split(b"\n", 1)[1])
     answer = api_import(app, city["admin"], content, status=409)
-    assert "DOCTYPE" in answer["error"]["upload"][0] and _chinese(answer["error"]["upload"][0])
+    assert "文档类型声明" in answer["error"]["upload"][0] and _chinese(answer["error"]["upload"][0])
     assert "root:" not in json.dumps(answer)
     assert _entries(city["provider"]) == {}
 
