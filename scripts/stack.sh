@@ -167,7 +167,8 @@ prepare_site() {
     cmd_install
     cmd_services
     PORT=$(pick_port ckan 5000)
-    write_services_ini dev govshare ckan 0 "http://127.0.0.1:$PORT"
+    write_services_ini dev govshare ckan 0 "http://127.0.0.1:$PORT" \
+        "govshare.synonyms.solr_urls = http://127.0.0.1:$(cat "$STACK/solr/port")/solr/ckan_open"
     create_db govshare
     create_datastore_db govshare_datastore "$DEV_INI"
     log "migrating the database"

@@ -49,6 +49,7 @@ ICU = """
 <analyzer type="index">
   <charFilter class="solr.CJKWidthCharFilterFactory"/>
   <tokenizer class="solr.ICUTokenizerFactory"/>
+  <filter class="solr.ICUTransformFilterFactory" id="Traditional-Simplified"/>
   <filter class="solr.WordDelimiterGraphFilterFactory" generateWordParts="1" generateNumberParts="1" catenateWords="1" catenateNumbers="1" catenateAll="0" splitOnCaseChange="{case}"/>
   <filter class="solr.FlattenGraphFilterFactory"/>
   <filter class="solr.CJKBigramFilterFactory" outputUnigrams="true"/>
@@ -59,10 +60,11 @@ ICU = """
 <analyzer type="query">
   <charFilter class="solr.CJKWidthCharFilterFactory"/>
   <tokenizer class="solr.ICUTokenizerFactory"/>
-  <filter class="solr.SynonymGraphFilterFactory" synonyms="synonyms.txt" ignoreCase="true" expand="true"/>
+  <filter class="solr.ICUTransformFilterFactory" id="Traditional-Simplified"/>
   <filter class="solr.WordDelimiterGraphFilterFactory" generateWordParts="1" generateNumberParts="1" catenateWords="0" catenateNumbers="0" catenateAll="0" splitOnCaseChange="{case}"/>
   <filter class="solr.CJKBigramFilterFactory" outputUnigrams="false"/>
   <filter class="solr.LowerCaseFilterFactory"/>
+  <filter class="solr.ManagedSynonymGraphFilterFactory" managed="govshare"/>
   {stem}
   <filter class="solr.ASCIIFoldingFilterFactory"/>
 </analyzer>

@@ -299,6 +299,18 @@ def sources_rebuild() -> None:
     click.echo(f"information items indexed: {count}")
 
 
+@govshare.command("synonyms-push")
+def synonyms_push() -> None:
+    """Write the search synonyms to every Solr core that follows them (after Solr lost
+    them, or a core was added to govshare.synonyms.solr_urls) and reload those cores."""
+    from ckanext.govshare import synonyms
+
+    failed = synonyms.push()
+    if failed:
+        raise click.ClickException(f"not written to {', '.join(failed)} (see the log)")
+    click.echo(f"search synonyms written to {', '.join(synonyms.solr_urls())}")
+
+
 # ------------------------------------------------------------------ ckan user token add
 
 def _bare_token_add(core: click.Command) -> click.Command:

@@ -21,7 +21,7 @@ __all__ = ["govshare_how_to_get_access", "govshare_request_kind", "govshare_stat
            "govshare_field_label", "add_url_param", "remove_url_param", "markdown_extract",
            "render_datetime", "govshare_error_title", "govshare_error_text",
            "govshare_activity_type_label", "govshare_resource_facts", "get_allowed_view_types",
-           "govshare_withheld_columns", "govshare_entry_origin"]
+           "govshare_withheld_columns", "govshare_entry_origin", "govshare_search_suggestions"]
 
 
 def govshare_department_card(package: dict[str, Any]) -> Optional[dict[str, Any]]:
@@ -218,3 +218,11 @@ def govshare_entry_origin(package: dict[str, Any]) -> Optional[dict[str, str]]:
     return {"platform": origin.platform, "platform_url": origin.platform_url,
             "department": origin.department, "department_code": origin.department_code,
             "remote_uri": origin.remote_uri, "harvested": origin.harvested.isoformat()}
+
+
+def govshare_search_suggestions(q: str) -> list[dict[str, str]]:
+    """For a search page that found nothing: entries the viewer may see matching part of it."""
+    try:
+        return tk.get_action("govshare_search_suggest")(pages.context(), {"q": q})
+    except (tk.ValidationError, tk.NotAuthorized):
+        return []

@@ -24,6 +24,9 @@ SORT_FIELDS = ("score", "id", "name", "title_string", "metadata_created", "metad
                "view_recent")  # (sic: CKAN's home page asks for this name)
 _FIELD = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*:)?([A-Za-z_][A-Za-z0-9_]*)$")
 _SORT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s+(asc|desc)$", re.IGNORECASE)
+_WORD = re.compile(r"\w+")
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+SUGGESTIONS = 5
 
 
 def dataset_facets(facets_dict: dict[str, Any]) -> dict[str, Any]:
@@ -124,3 +127,29 @@ def after_dataset_search(search_results: dict[str, Any]) -> dict[str, Any]:
             for item in facet["items"]:
                 item["display_name"] = timeliness.facet_label(item["name"])
     return search_results
+
+
+def relaxed_query(q: str) -> str:
+    """The query as loose words: each Chinese run as its overlapping pairs of characters, other
+    words as they are, no Solr syntax. Searched with ``mm=1``, any of them may match."""
+    parts: list[str] = []
+    for word in _WORD.findall(q):
+        pieces = _HAN.split(word)
+        parts += [p for p in pieces if p]
+        for run in _HAN.findall(word):
+            parts += [run[i:i + 2] for i in range(max(len(run) - 1, 1))]
+    return " ".join(dict.fromkeys(parts))
+
+
+def suggestions(context: dict[str, Any], q: str) -> list[dict[str, str]]:
+    """Entries the caller may see that match part of a query that found nothing, best first.
+
+    They come from package_search as the caller (permission labels: never an entry hidden
+    from them), with the query loosened (``relaxed_query``)."""
+    loose = relaxed_query(q)
+    if not loose:
+        return []
+    found = tk.get_action("package_search")(
+        {"user": context.get("user"), "auth_user_obj": context.get("auth_user_obj")},
+        {"q": loose, "mm": "1", "rows": SUGGESTIONS, "fl": "name,title"})
+    return [{"name": r["name"], "title": r.get("title") or r["name"]} for r in found["results"]]

@@ -60,7 +60,7 @@ def load(entries: int = 300) -> dict[str, int]:
     with _one_solr_commit():
         user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
         tasks = [*_group_tasks(user), *_department_tasks(city, user),
-                 *_entry_tasks(city, entries, user)]
+                 *_entry_tasks(city, entries, user), ("同义词", lambda: _add_synonyms(city, user))]
         label = f"载入演示城市{city['city']['name']} / loading the demo city"
         with click.progressbar(tasks, label=label, show_pos=True,
                                item_show_func=lambda task: task[0] if task else None) as bar:
@@ -100,6 +100,18 @@ def _departments(city: dict[str, Any]) -> list[dict[str, Any]]:
 def _context(user: str) -> dict[str, Any]:
     """A fresh context per call: actions leave state (e.g. the package) in it."""
     return {"ignore_auth": True, "user": user}
+
+
+def _add_synonyms(city: dict[str, Any], user: str) -> bool:
+    """The pairs not on the list yet, in one transaction: Solr is written once."""
+    listed = {frozenset((s["term"], s["synonym"]))
+              for s in tk.get_action("govshare_synonym_list")(_context(user), {})}
+    missing = [pair for pair in city.get("synonyms", []) if frozenset(pair) not in listed]
+    for term, synonym in missing:
+        tk.get_action("govshare_synonym_create")({**_context(user), "defer_commit": True},
+                                                 {"term": term, "synonym": synonym})
+    model.repo.commit()
+    return bool(missing)
 
 
 # ---------------------------------------------------------------- groups, departments

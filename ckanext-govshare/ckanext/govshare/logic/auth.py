@@ -37,6 +37,8 @@ __all__ = [
     "govshare_announcement_delete", "govshare_announcement_list",
     "govshare_annual_report_show", "govshare_annual_report_update",
     "govshare_annual_report_submit", "govshare_annual_report_remind",
+    "govshare_synonym_create", "govshare_synonym_delete", "govshare_synonym_list",
+    "govshare_search_suggest",
 ]
 
 
@@ -503,3 +505,26 @@ def govshare_annual_report_submit(context: Context, data_dict: DataDict) -> Auth
 
 def govshare_annual_report_remind(context: Context, data_dict: DataDict) -> AuthResult:
     return _refused(tk._("Only system administrators run the deadline job."))
+
+
+# ------------------------------------------------------------------ search synonyms
+
+def govshare_synonym_create(context: Context, data_dict: DataDict) -> AuthResult:
+    """The data authority keeps the search's synonym list."""
+    return _authority(context)
+
+
+def govshare_synonym_delete(context: Context, data_dict: DataDict) -> AuthResult:
+    return _authority(context)
+
+
+@tk.auth_allow_anonymous_access
+def govshare_synonym_list(context: Context, data_dict: DataDict) -> AuthResult:
+    """The list says how the search reads words, nothing about entries."""
+    return {"success": True}
+
+
+@tk.auth_allow_anonymous_access
+def govshare_search_suggest(context: Context, data_dict: DataDict) -> AuthResult:
+    """Anyone who may search: the suggestions are searched as the caller."""
+    return {"success": True}

@@ -20,6 +20,7 @@ PAGE = 1000      # the most rows one call lists
 OFFSET = 10**9   # far past any real list, well inside PostgreSQL's integers
 ANNOUNCEMENT = 5000  # an announcement's text
 NARRATIVE = 20000  # an annual report's text: a few pages
+SYNONYM_WORD = 50  # a word of the search synonyms
 
 
 @validator_args
@@ -431,6 +432,19 @@ def announcement_list(ignore_missing: Validator, govshare_count: Validator) -> S
             "offset": [ignore_missing, govshare_count(OFFSET)]}
 
 
+@validator_args
+def synonym_create(not_missing: Validator, not_empty: Validator,
+                   govshare_text: Validator) -> Schema:
+    return {"term": [not_missing, govshare_text(SYNONYM_WORD), not_empty],
+            "synonym": [not_missing, govshare_text(SYNONYM_WORD), not_empty]}
+
+
+@validator_args
+def search_suggest(not_missing: Validator, not_empty: Validator,
+                   govshare_text: Validator) -> Schema:
+    return {"q": [not_missing, govshare_text(SHORT), not_empty]}
+
+
 ACTIONS: dict[str, Callable[[], Schema]] = {
     "govshare_catalog_submit": catalog_submit,
     "govshare_catalog_confirm": catalog_confirm,
@@ -486,4 +500,8 @@ ACTIONS: dict[str, Callable[[], Schema]] = {
     "govshare_annual_report_update": annual_report_update,
     "govshare_annual_report_submit": annual_report_submit,
     "govshare_annual_report_remind": no_input,
+    "govshare_synonym_create": synonym_create,
+    "govshare_synonym_delete": object_id,
+    "govshare_synonym_list": no_input,
+    "govshare_search_suggest": search_suggest,
 }

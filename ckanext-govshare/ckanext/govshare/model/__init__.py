@@ -258,3 +258,6 @@ __all__ += ["AnnualReport", "AnnualReportReminder"]
 from ckanext.govshare.model.harvest import EntryOrigin  # noqa: E402
 
 __all__ += ["EntryOrigin"]
+from ckanext.govshare.model.synonym import SearchSynonym  # noqa: E402
+
+__all__ += ["SearchSynonym"]

@@ -5,11 +5,12 @@ from typing import Any, Callable
 
 from ckanext.govshare.logic.action import (announcements, audit, calendar, cases, catalog,
                                            error_reports, figures, grants, harvest, imports, reads,
-                                           reports, requests, scorecard, sources, timeliness,
-                                           users)
+                                           reports, requests, scorecard, sources, synonyms,
+                                           timeliness, users)
 
 _MODULES = (reads, grants, requests, cases, users, calendar, catalog, audit, error_reports,
-            sources, timeliness, figures, imports, scorecard, announcements, reports, harvest)
+            sources, timeliness, figures, imports, scorecard, announcements, reports, harvest,
+            synonyms)
 
 
 def get_actions() -> dict[str, Callable[..., Any]]:
