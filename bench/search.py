@@ -24,6 +24,7 @@ import common
 from common import SIDES, log, percentile
 
 PAGE = 10  # package_search's default rows: the first page an API client gets
+TIMED = ("zh", "en")  # the query sets whose latency is measured
 
 
 def searchable_text(entry: dict[str, Any]) -> str:
@@ -41,15 +42,56 @@ def is_relevant(query: str, text: str) -> bool:
     return all(word in text for word in query.lower().split())
 
 
+# What people type besides the catalog's own words (govshare: synonyms.py, search.suggestions).
+# Traditional characters: the simplified query of ZH_QUERIES each stands for.
+TRADITIONAL = {
+    "戶籍": "户籍", "流動人口": "流动人口", "身份證": "身份证", "駕駛證": "驾驶证",
+    "營業執照": "营业执照", "個體工商戶": "个体工商户", "行政處罰": "行政处罚",
+    "養老保險": "养老保险", "就業": "就业", "不動產": "不动产", "醫療機構": "医疗机构",
+    "學籍": "学籍", "空氣質量": "空气质量", "公積金": "公积金", "納稅": "纳税",
+    "危險化學品": "危险化学品", "高新區": "高新区",
+}
+# The authority's synonym list on the govshare side (as the demo city's): pairs of words
+# people use for the same thing. Stock CKAN has no such list.
+SYNONYMS = (("驾照", "驾驶证"), ("低保", "最低生活保障"), ("出生证", "出生医学证明"),
+            ("结婚登记", "婚姻登记"), ("房产", "不动产"), ("企业登记", "营业执照"),
+            ("社会保险", "社保"))
+# Queries that match no entry as typed, with the word of the data they are after: answered
+# when the first page (the results, or govshare's suggestions when there are none) holds an
+# entry with that word.
+NO_RESULT = {
+    "户籍人口统计年鉴": "户籍人口", "营业执照年检查询": "营业执照", "养老保险缴费明细查询": "养老保险",
+    "空气质量预报": "空气质量", "公交线路实时到站": "公交线路", "疫苗接种预约": "疫苗接种",
+    "不动产抵押登记证明": "不动产登记", "婚姻状况证明开具": "婚姻", "学籍转学手续": "学籍",
+    "危险化学品运输车辆": "危险化学品",
+}
+
+
+def meanings(query: str) -> tuple[str, ...]:
+    """The queries of the data whose answers are this query's answers."""
+    if query in TRADITIONAL:
+        return (TRADITIONAL[query],)
+    if query in NO_RESULT:
+        return (NO_RESULT[query],)
+    for pair in SYNONYMS:
+        if query == pair[0]:
+            return pair
+    return (query,)
+
+
 def queries(entries: list[dict[str, Any]]) -> dict[str, tuple[str, ...]]:
-    """The fixed query set: Chinese words, English words and three resource codes of the data."""
+    """The fixed query sets: Chinese words, English words and three resource codes of the data,
+    then what people type: traditional characters, synonyms, queries with no result."""
     picks = sorted({len(entries) // 7, len(entries) // 3, len(entries) * 5 // 7})
     codes = tuple(entries[i]["resource_code"] for i in picks if i < len(entries))
-    return {"zh": catalog.ZH_QUERIES, "en": catalog.EN_QUERIES + codes}
+    return {"zh": catalog.ZH_QUERIES, "en": catalog.EN_QUERIES + codes,
+            "trad": tuple(TRADITIONAL), "syn": tuple(pair[0] for pair in SYNONYMS),
+            "none": tuple(NO_RESULT)}
 
 
 def relevant_names(entries: list[dict[str, Any]], query: str) -> set[str]:
-    return {e["name"] for e in entries if is_relevant(query, searchable_text(e))}
+    texts = [(e["name"], searchable_text(e)) for e in entries]
+    return {name for name, text in texts if any(is_relevant(m, text) for m in meanings(query))}
 
 
 def quality(found: dict[str, list[str]], relevant: dict[str, set[str]]) -> dict[str, Any]:
@@ -74,6 +116,13 @@ def ranked_names(search: Any, query: str) -> list[str]:
         names += [r["name"] for r in page["results"]]
         if len(names) >= page["count"] or not page["results"]:
             return names
+
+
+def suggested(call: Any, side: str, query: str) -> list[str]:
+    """What the site offers for a query that found nothing (stock CKAN: nothing)."""
+    if side != "govshare":
+        return []
+    return [s["name"] for s in call("govshare_search_suggest", q=query)]
 
 
 def facet_fields() -> list[str]:
@@ -110,14 +159,21 @@ def run_site(side: str, ini: str, n: int, seed: int, repeat: int, load_workers: 
             return call("package_search", include_private=True, **data)
 
         catalog.setup_site(call, side)
+        if side == "govshare":
+            for term, synonym in SYNONYMS:
+                call("govshare_synonym_create", term=term, synonym=synonym)
         entries = catalog.make_entries(n, seed)
         seconds = catalog.load(call, side, entries, load_workers)
         log(side, f"loaded {n} entries in {seconds:.0f} s; searching")
         result: dict[str, Any] = {"entries_per_s": n / seconds}
         for lang, query_set in queries(entries).items():
             found = {q: ranked_names(search, q) for q in query_set}  # also warms Solr up
+            if lang == "none":
+                result["none_empty"] = sum(not names for names in found.values())
+                found = {q: names or suggested(call, side, q) for q, names in found.items()}
             result[lang] = quality(found, {q: relevant_names(entries, q) for q in query_set})
-            result[lang]["ms"] = latencies(search, query_set, repeat)
+            if lang in TIMED:
+                result[lang]["ms"] = latencies(search, query_set, repeat)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
 
@@ -135,11 +191,16 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str]]:
         ms = r[lang]["ms"]
         out += [(f"package_search p50, {label} queries (ms)", f"{percentile(ms, 50):.1f}"),
                 (f"package_search p95, {label} queries (ms)", f"{percentile(ms, 95):.1f}")]
-    for lang, label in (("zh", "Chinese"), ("en", "English/code")):
+    for lang, label in (("zh", "Chinese"), ("en", "English/code"), ("trad", "traditional"),
+                        ("syn", "synonym")):
         q = r[lang]
         out += [(f"{label} hit rate", f"{q['hits']}/{q['queries']} ({q['hits'] / q['queries']:.0%})"),
                 (f"{label} recall", _pct(q["recall"])),
                 (f"{label} precision@{PAGE}", _pct(q["precision"]))]
+    q = r["none"]
+    out += [("no-result queries that found nothing", f"{r['none_empty']}/{q['queries']}"),
+            ("no-result queries answered (results or suggestions)",
+             f"{q['hits']}/{q['queries']} ({q['hits'] / q['queries']:.0%})")]
     out.append(("peak RSS of the process (MB)", f"{r['peak_rss_mb']:.0f}"))
     return out
 
@@ -149,6 +210,8 @@ def print_table(results: dict[str, dict[str, Any]], args: argparse.Namespace, wa
     print(f"\n{args.entries} entries (seed {args.seed}, created by {args.load_workers} "
           f"process{'es' if args.load_workers > 1 else ''}); {q['zh']['queries']} Chinese and "
           f"{q['en']['queries']} English/code queries, each timed {args.queries_repeat} times; "
+          f"{q['trad']['queries']} in traditional characters, {q['syn']['queries']} synonyms, "
+          f"{q['none']['queries']} with no result as typed; "
           f"wall time {wall:.0f} s\n")
     stock, govshare = (rows(results[side]) for side in SIDES)
     common.print_table(("metric", *SIDES.values()),
@@ -159,6 +222,11 @@ hit rate: share of queries whose first page ({PAGE} results, CKAN's default rank
   summary, tags, information item names, resource name/description, resource and related codes),
   known from the generator. recall: per query, relevant entries found among all results / relevant
   entries, averaged over queries. precision@{PAGE}: relevant share of all first-page results.
+traditional: a query in traditional characters is relevant where its simplified form is.
+  synonym: relevant where the query or the other word of its pair occurs (govshare has the
+  pairs on its synonym list, stock CKAN has none). no result: queries no entry matches as
+  typed; answered when the first page, or govshare's suggestions for an empty result, holds
+  an entry with the word the query is after.
 latency: package_search called in-process as the search page calls it (first page of full
   results, the site's facets) by a sysadmin, who sees all entries on both sites; every query once
   per round, after one untimed pass. Includes CKAN's and the plugins' work, not HTTP.""")

@@ -41,6 +41,11 @@ import re
 import sys
 import xml.etree.ElementTree as ET
 
+# Both analysers make traditional characters simplified (ICU's Traditional-Simplified
+# transform: 戶籍 finds 户籍). The query analyser ends with the authority's synonyms, Solr's
+# managed synonym graph `govshare` (REST-updated by ckanext/govshare/synonyms.py, which writes
+# each word as the analyser has it before this filter, 营业执照 -> "营业 业执 执照", and reloads
+# the core): after the bigrams, so a pair's words match whole.
 # (a) ICU word breaks + CJK bigrams. Unigrams are also indexed so one-character queries
 # match; queries use bigrams only (precision). ICU splits at punctuation (101/000123 ->
 # 101 000123, searched as a phrase); WordDelimiterGraph keeps CKAN's case/letter-digit
