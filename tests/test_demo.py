@@ -14,6 +14,7 @@ import os
 from urllib.parse import urlparse
 
 import pytest
+import requests
 from ckan import model, plugins
 from ckan.cli.cli import ckan
 from ckan.common import config
@@ -49,6 +50,15 @@ def first_load(reset_db, migrate_db_for, reset_index) -> dict[str, int]:
             return demo.load(ENTRIES)
     finally:
         plugins.unload_all()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_synonyms_left_in_solr():
+    """The demo's synonyms go into the test core's managed list, which outlives the module."""
+    yield
+    from ckanext.govshare import synonyms
+
+    synonyms.push({})
 
 
 @pytest.fixture
@@ -166,3 +176,14 @@ def test_a_bigger_run_starts_with_the_same_entries():
     city = demo.read_city()
     small, big = demo.plan_entries(city, 12), demo.plan_entries(city, ENTRIES)
     assert [p.package for p in small] == [p.package for p in big[:12]]
+
+
+def test_the_authoritys_synonyms_are_searched(first_load):
+    pairs = {(s["term"], s["synonym"]) for s in helpers.call_action("govshare_synonym_list")}
+    assert {("医保", "医疗保险"), ("社保", "社会保险"), ("营业执照", "企业登记")} <= pairs
+    from ckanext.govshare import synonyms
+
+    url = synonyms.solr_urls()[0]
+    managed = requests.get(f"{url}/schema/analysis/synonyms/govshare",
+                                    timeout=30).json()["synonymMappings"]["managedMap"]
+    assert managed["医保"] == ["医保", "医疗 疗保 保险"]
