@@ -179,6 +179,7 @@ prepare_site() {
     echo "ckanext.xloader.api_token = $token" >>"$STACK/dev.ini"
     log "loading demo data"
     "$CKAN" -c "$DEV_INI" govshare demo-load
+    "$CKAN" -c "$DEV_INI" govshare synonyms-push >/dev/null  # a fresh Solr gets the list back
     "$CKAN" -c "$DEV_INI" govshare sources rebuild >/dev/null  # 一数一源: entries loaded before the index existed
     # xloader's jobs use the default queue; later queues (harvest) get a line each here.
     start_bg "RQ worker" "$WORKER_PID" "$STACK/ckan/worker.log" "$CKAN" -c "$DEV_INI" jobs worker || true
