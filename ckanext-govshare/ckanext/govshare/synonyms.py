@@ -24,6 +24,7 @@ import ckan.plugins.toolkit as tk
 import requests
 from ckan import model
 from sqlalchemy import event, func
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
 from ckanext.govshare.model import SearchSynonym
@@ -61,8 +62,11 @@ def create(user: model.User, term: str, synonym: str) -> dict[str, Any]:
         raise _invalid("synonym", tk._("These two words are already on the list"))
     row = SearchSynonym(term=term, synonym=synonym, created=datetime.datetime.utcnow(),
                         created_by=user.id)
-    model.Session.add(row)
-    model.Session.flush()
+    try:
+        with model.Session.begin_nested():  # the same pair saved at the same moment
+            model.Session.add(row)
+    except IntegrityError:
+        raise _invalid("synonym", tk._("These two words are already on the list"))
     _changed()
     return as_dict(row)
 

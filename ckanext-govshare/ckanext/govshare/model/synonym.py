@@ -5,7 +5,7 @@ import datetime
 import uuid
 
 import ckan.plugins.toolkit as tk
-from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Index, UnicodeText, func
+from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Index, UnicodeText, text
 from sqlalchemy.orm import Mapped
 
 __all__ = ["SearchSynonym"]
@@ -18,8 +18,8 @@ class SearchSynonym(tk.BaseModel):
     __tablename__ = "govshare_synonym"
     __table_args__ = (
         CheckConstraint("term <> synonym", name="govshare_synonym_not_itself"),
-        Index("govshare_synonym_pair", func.least("term", "synonym"),
-              func.greatest("term", "synonym"), unique=True),
+        Index("govshare_synonym_pair", text("least(term, synonym)"),
+              text("greatest(term, synonym)"), unique=True),
     )
 
     id: Mapped[str] = Column(UnicodeText, primary_key=True, default=lambda: str(uuid.uuid4()))
