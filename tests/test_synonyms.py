@@ -91,6 +91,9 @@ def test_the_page_adds_and_removes_a_synonym_without_a_restart(app, city, ckan_c
     monkeypatch.setitem(ckan_config, "govshare.synonyms.solr_urls", [open_core])
     try:
         assert "社会保险参保登记" not in page_titles(app, citizen, "社保")
+        search_page = lxml.html.fromstring(app.get("/dataset/", headers=headers(authority)).body)
+        assert search_page.xpath('//p[contains(@class, "govshare-manage-synonyms")]/a/@href') == [
+            "/govshare/synonyms"]
         tree = lxml.html.fromstring(app.get("/govshare/synonyms", headers=headers(authority)).body)
         assert tree.xpath('//form[contains(@class, "govshare-synonym-form")]')
         app.post("/govshare/synonyms", headers=headers(authority),
@@ -125,6 +128,8 @@ def test_only_the_authority_keeps_the_list(app, city, who):
         helpers.call_action("govshare_synonym_delete", as_user(user), id=pair["id"])
     status = 403 if user else 302
     app.get("/govshare/synonyms", headers=headers(user), status=status, follow_redirects=False)
+    search_page = lxml.html.fromstring(app.get("/dataset/", headers=headers(user)).body)
+    assert not search_page.xpath('//p[contains(@class, "govshare-manage-synonyms")]')
     assert titles(city["citizen"], "医保") == {"城镇职工医疗保险参保信息"}
 
 
