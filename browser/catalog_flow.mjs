@@ -11,41 +11,17 @@
 //        "resource_code", "resource_url", "item"}, "hint": {"entry", "source"},
 //        "chromium": "/usr/bin/chromium"}
 // Prints one JSON line: {"name" (the entry's), "hint" (the hint's text)}.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { check, logIn, logOut, screenshots, withBrowser } from './lib.mjs';
 
 const [baseUrl, artifacts, json] = process.argv.slice(2);
 const world = JSON.parse(json);
-fs.mkdirSync(artifacts, { recursive: true });
+const shot = screenshots(artifacts, { numbered: true });
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const REASON = '共享方式应包含批量下载，请补充后重新报送';
 
-let step = 0;
-async function shot(page, name) {
-  step += 1;
-  const file = path.join(artifacts, `${String(step).padStart(2, '0')}-${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-}
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-async function logIn(page, user, name) {
-  await page.goto(`${baseUrl}/user/login`);
-  await page.fill('#field-login', user.name);
-  await page.fill('#field-password', user.password);
-  await Promise.all([page.waitForNavigation(), page.click('form button[type="submit"].btn-primary')]);
-  check(await page.locator('.account.authed').count() === 1, `${user.name} could not log in`);
+async function signIn(page, user, name) {
+  await logIn(page, baseUrl, user);
   await shot(page, `${name}-logged-in`);
-}
-
-async function logOut(page) {
-  await Promise.all([page.waitForNavigation(), page.click('form[action*="logout"] button')]);
 }
 
 async function submitDesk(page, title, conclusion) {
@@ -68,23 +44,16 @@ async function decide(page, title, decision, reason) {
     page.click(`form.govshare-catalog-review button[name="decision"][value="${decision}"]`)]);
 }
 
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'govshare-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: world.chromium || '/usr/bin/chromium', headless: true, args: ARGS,
-  viewport: { width: 1280, height: 900 }, locale: 'zh-CN',
-});
-context.setDefaultTimeout(30000);
-const page = context.pages()[0] || await context.newPage();
-page.on('response', (response) => {
-  if (response.status() >= 400) console.error(`${response.status()} ${response.url()}`);
-});
-page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
 const { entry } = world;
 let name = '';
 let hint = '';
-try {
+await withBrowser(world, shot, async (page) => {
+  page.on('response', (response) => {
+    if (response.status() >= 400) console.error(`${response.status()} ${response.url()}`);
+  });
+  page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
   // 1. The department admin compiles a new entry.
-  await logIn(page, world.provider, 'provider');
+  await signIn(page, world.provider, 'provider');
   await page.goto(`${baseUrl}/dataset/new`);
   await page.fill('#field-title', entry.title);
   await page.fill('#field-notes', '本市困难群众救助对象的基本信息');
@@ -128,20 +97,20 @@ try {
   await logOut(page);
 
   // 3. Another department does not see it yet.
-  await logIn(page, world.other, 'other');
+  await signIn(page, world.other, 'other');
   const before = await page.goto(`${baseUrl}/dataset/${name}`);
   check(before.status() === 404, `another department saw the submitted entry: ${before.status()}`);
   await shot(page, 'other-before-registration');
   await logOut(page);
 
   // 4. The authority returns it with a reason.
-  await logIn(page, world.authority, 'authority');
+  await signIn(page, world.authority, 'authority');
   await decide(page, entry.title, 'return', REASON);
   await shot(page, 'authority-returned');
   await logOut(page);
 
   // 5. The department sees the reason, fixes the entry, submits again.
-  await logIn(page, world.provider, 'provider-again');
+  await signIn(page, world.provider, 'provider-again');
   await page.goto(`${baseUrl}/govshare/catalog`);
   const returned = page.locator('.govshare-catalog-returned');
   check(await returned.count() === 1, 'the entry is not returned on the desk');
@@ -159,13 +128,13 @@ try {
   await logOut(page);
 
   // 6. The authority registers it.
-  await logIn(page, world.authority, 'authority-again');
+  await signIn(page, world.authority, 'authority-again');
   await decide(page, entry.title, 'confirm');
   await shot(page, 'authority-registered');
   await logOut(page);
 
   // 7. Another department now sees it, and (unconditional) its data.
-  await logIn(page, world.other, 'other-again');
+  await signIn(page, world.other, 'other-again');
   const after = await page.goto(`${baseUrl}/dataset/${name}`);
   check(after.status() === 200, `another department does not see the registered entry: ${after.status()}`);
   check((await page.content()).includes(entry.title), 'the entry page lacks its title');
@@ -178,13 +147,7 @@ try {
   await page.goto(`${baseUrl}/dataset/?q=${encodeURIComponent(entry.title)}`);
   check(await page.locator(`a[href$="/dataset/${name}"]`).count() > 0, 'not found by search');
   await shot(page, 'other-finds-it');
-} catch (error) {
-  await shot(page, 'failure').catch(() => {});
-  console.error(error.stack || String(error));
-  console.error((await page.locator('.error-explanation, .alert-error, .alert-danger, .error-block').allTextContents()).join(' | '));
-  process.exitCode = 1;
-} finally {
-  await context.close();
-  fs.rmSync(profile, { recursive: true, force: true });
-}
+}, {
+  explain: async (page) => (await page.locator('.error-explanation, .alert-error, .alert-danger, .error-block').allTextContents()).join(' | '),
+});
 console.log(JSON.stringify({ name, hint }));

@@ -8,26 +8,11 @@
 //        "entries": {"<label>": "<entry name>", ...}, "chromium": "/usr/bin/chromium"}
 // Prints one JSON line: per viewport, the statistics shown, the result badges counted, each
 // entry's next-step button (its class) and whether any page scrolls sideways.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { logIn, screenshots, VIEWPORTS, withBrowser } from './lib.mjs';
 
 const [baseUrl, artifacts, json] = process.argv.slice(2);
 const world = JSON.parse(json);
-fs.mkdirSync(artifacts, { recursive: true });
-
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const VIEWPORTS = { desktop: { width: 1366, height: 900 }, mobile: { width: 390, height: 844 } };
-
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(artifacts, `${world.prefix}-${name}.png`), fullPage: true });
-}
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
+const shot = screenshots(artifacts, { prefix: `${world.prefix}-` });
 
 // Whether the page scrolls sideways, and then the outermost elements that stick out.
 async function sideways(page) {
@@ -47,22 +32,9 @@ async function note(page, seen, name) {
   if (out) seen.sideways.push(`${name}: ${out.join(' ')}`);
 }
 
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'govshare-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: world.chromium || '/usr/bin/chromium', headless: true, args: ARGS,
-  viewport: VIEWPORTS.desktop, locale: 'zh-CN',
-});
-context.setDefaultTimeout(30000);
-const page = context.pages()[0] || await context.newPage();
 const result = {};
-try {
-  if (world.user) {
-    await page.goto(`${baseUrl}/user/login`);
-    await page.fill('#field-login', world.user.name);
-    await page.fill('#field-password', world.user.password);
-    await Promise.all([page.waitForNavigation(), page.click('form button[type="submit"].btn-primary')]);
-    check(await page.locator('.account.authed').count() === 1, `${world.user.name} could not log in`);
-  }
+await withBrowser(world, shot, async (page) => {
+  if (world.user) await logIn(page, baseUrl, world.user);
   for (const [name, viewport] of Object.entries(VIEWPORTS)) {
     await page.setViewportSize(viewport);
     const seen = { figures: {}, badges: 0, steps: {}, sideways: [] };
@@ -85,12 +57,5 @@ try {
     }
     result[name] = seen;
   }
-} catch (error) {
-  await shot(page, 'failure').catch(() => {});
-  console.error(error.stack || String(error));
-  process.exitCode = 1;
-} finally {
-  await context.close();
-  fs.rmSync(profile, { recursive: true, force: true });
-}
+}, { viewport: VIEWPORTS.desktop });
 console.log(JSON.stringify(result));

@@ -7,42 +7,16 @@
 // JSON: {"admin": {"name", "password"}, "department": "name", "bad": "/path.xlsx",
 //        "good": "/path.xlsx", "chromium": "/usr/bin/chromium"}
 // Prints one JSON line: {"errors": [[row, column, message], ...], "status_url", "done"}.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { check, logIn, screenshots, withBrowser } from './lib.mjs';
 
 const [baseUrl, artifacts, json] = process.argv.slice(2);
 const world = JSON.parse(json);
-fs.mkdirSync(artifacts, { recursive: true });
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const shot = screenshots(artifacts, { numbered: true });
 
-let step = 0;
-async function shot(page, name) {
-  step += 1;
-  await page.screenshot({ path: path.join(artifacts, `${String(step).padStart(2, '0')}-${name}.png`), fullPage: true });
-}
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'govshare-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: world.chromium || '/usr/bin/chromium', headless: true, args: ARGS,
-  viewport: { width: 1280, height: 900 }, locale: 'zh-CN',
-});
-context.setDefaultTimeout(30000);
-const page = context.pages()[0] || await context.newPage();
 const importUrl = `${baseUrl}/organization/${world.department}/catalog/import`;
 const result = {};
-try {
-  await page.goto(`${baseUrl}/user/login`);
-  await page.fill('#field-login', world.admin.name);
-  await page.fill('#field-password', world.admin.password);
-  await Promise.all([page.waitForNavigation(), page.click('form button[type="submit"].btn-primary')]);
-  check(await page.locator('.account.authed').count() === 1, 'could not log in');
+await withBrowser(world, shot, async (page) => {
+  await logIn(page, baseUrl, world.admin);
 
   // 1. A file with errors: the preview lists every bad row; no import button.
   await page.goto(importUrl);
@@ -68,10 +42,5 @@ try {
   }
   await shot(page, 'job-done');
   result.done = await page.locator('[data-status="done"] .alert-success').textContent();
-} catch (error) {
-  await shot(page, 'failure');
-  throw error;
-} finally {
-  await context.close();
-}
+});
 console.log(JSON.stringify(result));

@@ -9,39 +9,15 @@
 //        "entry": {"name", "resource_id"}, "chromium": "/usr/bin/chromium"}
 // Prints one JSON line: {"request_url", "download"} (the downloaded file's text).
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { check, logIn, logOut, screenshots, withBrowser } from './lib.mjs';
 
 const [baseUrl, artifacts, json] = process.argv.slice(2);
 const world = JSON.parse(json);
-fs.mkdirSync(artifacts, { recursive: true });
+const shot = screenshots(artifacts, { numbered: true });
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-let step = 0;
-async function shot(page, name) {
-  step += 1;
-  const file = path.join(artifacts, `${String(step).padStart(2, '0')}-${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-}
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-async function logIn(page, user, name) {
-  await page.goto(`${baseUrl}/user/login`);
-  await page.fill('#field-login', user.name);
-  await page.fill('#field-password', user.password);
-  await shot(page, `${name}-login`);
-  await Promise.all([page.waitForNavigation(), page.click('form button[type="submit"].btn-primary')]);
-  check(await page.locator('.account.authed').count() === 1, `${user.name} could not log in`);
-}
-
-async function logOut(page) {
-  await Promise.all([page.waitForNavigation(), page.click('form[action*="logout"] button')]);
+async function signIn(page, user, name) {
+  await logIn(page, baseUrl, user, (filled) => shot(filled, `${name}-login`));
 }
 
 // Click a download link; the file the browser saves.
@@ -52,20 +28,13 @@ async function download(page, selector) {
   return fs.readFileSync(file, 'utf8');
 }
 
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'govshare-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: world.chromium || '/usr/bin/chromium', headless: true, args: ARGS,
-  acceptDownloads: true, viewport: { width: 1280, height: 900 }, locale: 'zh-CN',
-});
-context.setDefaultTimeout(30000);
-const page = context.pages()[0] || await context.newPage();
 const entryUrl = `${baseUrl}/dataset/${world.entry.name}`;
 const resourceUrl = `${entryUrl}/resource/${world.entry.resource_id}`;
 let requestUrl = '';
 let content = '';
-try {
+await withBrowser(world, shot, async (page) => {
   // 1. The requesting department's member: no download, a request button.
-  await logIn(page, world.requester, 'requester');
+  await signIn(page, world.requester, 'requester');
   await page.goto(resourceUrl);
   check(await page.locator('a.resource-url-analytics').count() === 0, 'a download link before approval');
   check(await page.locator('.govshare-no-access').count() > 0, 'no "how to get access" note');
@@ -92,7 +61,7 @@ try {
   await logOut(page);
 
   // 3. The provider's admin: the inbox, the request, approve.
-  await logIn(page, world.provider, 'provider');
+  await signIn(page, world.provider, 'provider');
   await Promise.all([page.waitForNavigation(), page.click('a.govshare-requests-link')]);
   const row = page.locator(`tr.govshare-request-row[data-request-id="${requestUrl.split('/').pop()}"]`);
   check(await row.count() === 1, 'the request is not in the inbox');
@@ -106,7 +75,7 @@ try {
   await logOut(page);
 
   // 4. The member again: told, and the file downloads.
-  await logIn(page, world.requester, 'requester-again');
+  await signIn(page, world.requester, 'requester-again');
   await page.goto(`${baseUrl}/govshare/notifications`);
   check(await page.locator('li.govshare-new').count() >= 1, 'no new notification');
   await shot(page, 'requester-notifications');
@@ -117,16 +86,9 @@ try {
   await logOut(page);
 
   // 5. The provider sees the use of its data.
-  await logIn(page, world.provider, 'provider-again');
+  await signIn(page, world.provider, 'provider-again');
   await page.goto(`${baseUrl}/govshare/usage`);
   check(await page.locator('table.govshare-usage tbody tr').count() >= 1, 'no usage record');
   await shot(page, 'provider-usage');
-} catch (error) {
-  await shot(page, 'failure').catch(() => {});
-  console.error(error.stack || String(error));
-  process.exitCode = 1;
-} finally {
-  await context.close();
-  fs.rmSync(profile, { recursive: true, force: true });
-}
+}, { acceptDownloads: true });
 console.log(JSON.stringify({ request_url: requestUrl, download: content }));

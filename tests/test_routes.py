@@ -9,7 +9,8 @@ and with an id that exists nowhere, and the test asserts, for each user kind:
   content or DataStore row, and, for an entry the user may not see, its title;
 * an entry the user may not see answers exactly like one that does not exist
   (status and error type): nobody learns which resource codes exist;
-* no server error (HTTP 500).
+* no server error (HTTP 500);
+* a GET changes no entry (a link must not delete, as ckanext-harvest's delete page did).
 
 ``routes.yaml`` declares what each page and action may hand out; a route it does not
 declare is closed to all but sysadmins, and ``test_every_route_is_declared`` fails
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Optional
 
 import pytest
-from ckan import logic
+from ckan import logic, model
 from ckan.tests import factories, helpers
 
 from access_fixtures import (  # noqa: F401 (site_world: a fixture used by name)
@@ -234,6 +235,14 @@ LANDING = ("home.index", "home.about", "dataset.search", "organization.index", "
            "govshare.usage_index", "govshare.notifications", "govshare.calendar_index")
 
 
+def entry_states(world: World) -> list[tuple[Any, ...]]:
+    """What a GET must leave as it was: each entry's state, visibility and last change."""
+    rows = model.Session.query(model.Package.id, model.Package.state, model.Package.private,
+                               model.Package.metadata_modified).filter(
+        model.Package.id.in_([e.id for e in world.entries])).order_by(model.Package.id)
+    return [tuple(row) for row in rows]
+
+
 def call_page(matrix: Matrix, kind: str, method: str, url: str):
     headers = matrix.headers(kind)
     try:
@@ -312,8 +321,11 @@ class _Routes:
                 if method == "POST" and kind in WRITERS:
                     continue
                 for code, (url, gone) in urls:
+                    before = entry_states(world) if method == "GET" else None
                     response = call_page(matrix, kind, method, url)
                     calls += 1
+                    if before is not None and entry_states(world) != before:
+                        problems.append(f"{kind} GET {url} changed an entry")
                     scan(matrix, kind, f"{method} {url}", response.status_code,
                          shown_text(response))
                     if kind == SYSADMIN and method == "GET" and endpoint in LANDING \

@@ -127,7 +127,7 @@ def _zone() -> datetime.tzinfo:
     return zoneinfo.ZoneInfo(_zone_name())
 
 
-def _local_day(column: str) -> str:
+def local_day(column: str) -> str:
     """A UTC naive timestamp column as its day in China, in SQL."""
     return f"(timezone(:tz, timezone('UTC', {column})))::date"
 
@@ -179,10 +179,10 @@ def _entries_sql() -> str:
 BY_DEPARTMENT, BY_MONTH = "GROUPING SETS ((r.provider_org_id), ())", "1"
 
 
-def _requests_sql(group: str = BY_DEPARTMENT) -> str:
+def requests_sql(group: str = BY_DEPARTMENT) -> str:
     """The request figures, by department and city, or (``group`` = ``BY_MONTH``) by the
     month they were received in: the same expressions either way."""
-    decided_day, created_day = _local_day("r.decided"), _local_day("r.created")
+    decided_day, created_day = local_day("r.decided"), local_day("r.created")
     reply = "(de.n - cr.n)"
     answered = f"r.state IN ('{APPROVED}', '{REFUSED}')"
     per_kind = []
@@ -261,7 +261,7 @@ DOWNLOADS = f"""
 ERROR_REPORTS = f"""
     SELECT e.provider_org_id AS org, GROUPING(e.provider_org_id) AS city,
            count(*) AS error_reports_received,
-           count(*) FILTER (WHERE e.state <> '{OPEN}' AND {_local_day('e.resolved')} <= e.deadline)
+           count(*) FILTER (WHERE e.state <> '{OPEN}' AND {local_day('e.resolved')} <= e.deadline)
                AS error_reports_resolved_in_time,
            count(*) FILTER (WHERE e.state = '{CORRECTED}') AS error_reports_confirmed,
            count(*) FILTER (WHERE e.state = '{OPEN}') AS error_reports_open
@@ -327,11 +327,11 @@ def overdue_entries_sql() -> str:
 
 
 def _queries() -> list[str]:
-    return [_entries_sql(), _requests_sql(), GRANTS_GIVEN, GRANTS_RECEIVED, READS_BY_OTHERS,
+    return [_entries_sql(), requests_sql(), GRANTS_GIVEN, GRANTS_RECEIVED, READS_BY_OTHERS,
             READS_AS_USER, DOWNLOADS, ERROR_REPORTS, DUPLICATED, DUTY_CHANGES, _timeliness_sql()]
 
 
-def _scoped(statement: str, org_ids: Optional[list[str]]) -> str:
+def scoped(statement: str, org_ids: Optional[list[str]]) -> str:
     """``{orgs:column}``: the column among the departments asked for, or true."""
     return re.sub(r"\{orgs:([\w.]+)\}",
                   lambda m: f"{m.group(1)} = ANY(:org_ids)" if org_ids is not None else "true",
@@ -360,7 +360,8 @@ def _blank() -> dict[str, Any]:
     return {key: (None if key.endswith(_AVERAGES) else 0) for key in keys()}
 
 
-def _params(span: Period, wanted: Optional[list[str]]) -> dict[str, Any]:
+def query_params(span: Period, wanted: Optional[list[str]]) -> dict[str, Any]:
+    """The bind parameters every figure statement takes (the scorecard's too)."""
     today = workdays.today()
     since, until = span.utc_bounds()
     days, numbers = _working_day_numbers(span.start, max(today, span.end))
@@ -372,7 +373,8 @@ def _params(span: Period, wanted: Optional[list[str]]) -> dict[str, Any]:
             "org_ids": wanted}
 
 
-def _values(found: Any) -> dict[str, Any]:
+def row_values(found: Any) -> dict[str, Any]:
+    """A result row's figures, averages as floats, without its grouping columns."""
     return {k: (float(v) if k.endswith(_AVERAGES) and v is not None else v)
             for k, v in found.items() if k not in ("org", "city", "month")}
 
@@ -383,7 +385,7 @@ def compute(span: Period, org_ids: Optional[Iterable[str]] = None) -> dict[str, 
     Returns ``{"period", "today", "departments": [{id, name, title, figures}], "city"}``;
     ``city`` is None when only some departments were asked for."""
     wanted = list(org_ids) if org_ids is not None else None
-    params = _params(span, wanted)
+    params = query_params(span, wanted)
     departments = (model.Session.query(model.Group.id, model.Group.name, model.Group.title)
                    .filter(model.Group.is_organization.is_(True), model.Group.state == "active"))
     if wanted is not None:
@@ -392,8 +394,8 @@ def compute(span: Period, org_ids: Optional[Iterable[str]] = None) -> dict[str, 
             for d in departments.order_by(model.Group.title)}
     city = _blank()
     for statement in _queries():
-        for found in model.Session.execute(text(_scoped(statement, wanted)), params).mappings():
-            values = _values(found)
+        for found in model.Session.execute(text(scoped(statement, wanted)), params).mappings():
+            values = row_values(found)
             if found["city"]:
                 city.update(values)
             elif found["org"] in rows:
@@ -408,8 +410,8 @@ def compute(span: Period, org_ids: Optional[Iterable[str]] = None) -> dict[str, 
 def monthly(span: Period, org_ids: Optional[Iterable[str]] = None) -> list[dict[str, Any]]:
     """The request figures by month received (every month of the period, empty ones too)."""
     wanted = list(org_ids) if org_ids is not None else None
-    rows = {found["month"]: _values(found) for found in model.Session.execute(
-        text(_scoped(_requests_sql(BY_MONTH), wanted)), _params(span, wanted)).mappings()}
+    rows = {found["month"]: row_values(found) for found in model.Session.execute(
+        text(scoped(requests_sql(BY_MONTH), wanted)), query_params(span, wanted)).mappings()}
     request_keys = [k for k in keys() if k.startswith(("share_requests", "open_applications"))]
     result, month = [], span.start.replace(day=1)
     while month <= span.end:
@@ -440,7 +442,7 @@ def top_entries(span: Period, org_ids: Optional[Iterable[str]] = None,
     """The entries most used in the period: ``reads_by_others`` plus ``downloads``, per entry."""
     wanted = list(org_ids) if org_ids is not None else None
     return [dict(row) for row in model.Session.execute(
-        text(_scoped(TOP_ENTRIES, wanted)), {**_params(span, wanted), "limit": limit}).mappings()]
+        text(scoped(TOP_ENTRIES, wanted)), {**query_params(span, wanted), "limit": limit}).mappings()]
 
 
 # ------------------------------------------------------------------ for pages

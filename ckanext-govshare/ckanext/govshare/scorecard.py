@@ -134,15 +134,15 @@ MISUSE_FINDINGS = """
 
 
 def _params(span: figures.Period, wanted: Optional[list[str]]) -> dict[str, Any]:
-    return {**figures._params(span, wanted), "day_from": span.start, "day_to": span.end}
+    return {**figures.query_params(span, wanted), "day_from": span.start, "day_to": span.end}
 
 
 def _rows(statement: str, span: figures.Period,
           wanted: Optional[list[str]]) -> dict[str, dict[str, Any]]:
     """An aggregate by department (``org``), the city row of figures' queries left out."""
-    found = model.Session.execute(text(figures._scoped(statement, wanted)),
+    found = model.Session.execute(text(figures.scoped(statement, wanted)),
                                   _params(span, wanted)).mappings()
-    return {row["org"]: figures._values(row) for row in found
+    return {row["org"]: figures.row_values(row) for row in found
             if row["org"] is not None and not row.get("city")}
 
 
@@ -223,7 +223,7 @@ def trend(span: figures.Period, org_ids: list[str]) -> list[dict[str, Any]]:
     result = []
     for month in months(span):
         counts: dict[str, dict[str, Any]] = {}
-        for statement in (figures._requests_sql(), figures.ERROR_REPORTS, REFUSALS_CONTESTED,
+        for statement in (figures.requests_sql(), figures.ERROR_REPORTS, REFUSALS_CONTESTED,
                           MISUSE_FINDINGS):
             for org, values in _rows(statement, month, org_ids).items():
                 counts.setdefault(org, {}).update(values)
@@ -274,7 +274,7 @@ EVIDENCE: dict[str, str] = {
         f"r.state = '{REFUSED}' AND EXISTS (SELECT 1 FROM govshare_case c "
         "WHERE c.request_id = r.id)"),
     "requests_answered_late": _request_rows(
-        f"{_ANSWERED} AND {figures._local_day('r.decided')} > r.deadline"),
+        f"{_ANSWERED} AND {figures.local_day('r.decided')} > r.deadline"),
     "requests_escalated": _request_rows("r.escalated"),
     "error_reports_confirmed": f"""
         SELECT e.provider_org_id AS org, 'error_report' AS kind, e.id, e.id AS name,
@@ -312,7 +312,7 @@ def evidence(span: figures.Period,
     params = _params(span, org_ids)
     result: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for key, statement in EVIDENCE.items():
-        for row in model.Session.execute(text(figures._scoped(statement, org_ids)),
+        for row in model.Session.execute(text(figures.scoped(statement, org_ids)),
                                          params).mappings():
             rows = result.setdefault(row["org"], {}).setdefault(key, [])
             if len(rows) < EVIDENCE_LIMIT:

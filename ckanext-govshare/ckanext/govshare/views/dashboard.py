@@ -10,57 +10,13 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 from flask import request
 
-from ckanext.govshare import access, codes, figures, pages
+from ckanext.govshare import access, charts, codes, figures, pages
 from ckanext.govshare import schema as catalog
 from ckanext.govshare.views.base import govshare, logged_in
 
 PERIOD_FIELDS = ("year", "date_from", "date_to")
 DEFAULT_RANK = f"catalog_state_{codes.REGISTERED}"
 TOP = 10
-# Chart geometry (SVG user units).
-WIDTH, ROW, LABEL = 640, 26, 190
-
-
-def _bars(rows: list[tuple[str, Optional[float], str]], percent: bool = False) -> dict[str, Any]:
-    """A horizontal bar chart: (label, value, link) per bar."""
-    top = max([value or 0 for _, value, _ in rows] + [1 if percent else 0]) or 1
-    span = WIDTH - LABEL - 70
-    bars = [{"label": label, "href": href, "y": i * ROW,
-             "width": round((value or 0) / top * span, 1),
-             "value": "–" if value is None else (f"{value:.0%}" if percent else f"{value:g}")}
-            for i, (label, value, href) in enumerate(rows)]
-    return {"bars": bars, "height": max(len(bars), 1) * ROW, "width": WIDTH, "label": LABEL,
-            "span": span}
-
-
-def _months(series: list[dict[str, Any]], department: Optional[str]) -> dict[str, Any]:
-    """Columns of requests received per month, and the on-time rate as a line (0–100 %)."""
-    height, bottom, left = 220, 190, 40
-    step = (WIDTH - left - 40) / max(len(series), 1)
-    top = max([m["figures"]["share_requests_received"] + m["figures"]["open_applications_received"]
-               for m in series] + [1])
-    columns, points = [], []
-    for i, month in enumerate(series):
-        f = month["figures"]
-        received = f["share_requests_received"] + f["open_applications_received"]
-        answered = (f["share_requests_approved"] + f["share_requests_refused"]
-                    + f["open_applications_approved"] + f["open_applications_refused"])
-        on_time = f["share_requests_on_time"] + f["open_applications_on_time"]
-        x = left + i * step
-        h = received / top * (bottom - 20)
-        columns.append({"x": round(x + step * 0.15, 1), "w": round(step * 0.7, 1),
-                        "y": round(bottom - h, 1), "h": round(h, 1), "received": received,
-                        "month": month["month"], "label": month["month"][5:],
-                        "rate": f"{on_time / answered:.0%}" if answered else "–",
-                        "href": tk.h.url_for("govshare.request_index", tab=pages.ALL)})
-        if answered:
-            points.append((round(x + step / 2, 1),
-                           round(bottom - on_time / answered * (bottom - 20), 1)))
-    return {"columns": columns, "points": points,
-            "line": " ".join(f"{px},{py}" for px, py in points), "height": height, "width": WIDTH,
-            "bottom": bottom, "left": left, "top": top, "department": department}
-
-
 def _period_input() -> dict[str, str]:
     return {k: request.args[k].strip() for k in PERIOD_FIELDS if request.args.get(k, "").strip()}
 
@@ -105,20 +61,20 @@ def dashboard() -> Any:
         "found": found, "shown": shown, "department": department, "errors": errors,
         "asked": asked, "rank": rank, "labels": labels,
         "groups": figures.groups(),
-        "share_chart": _bars([
+        "share_chart": charts.bars([
             (catalog.choice_label("share_type", code), shown[f"share_type_{code}"],
              tk.h.url_for("dataset.search", share_type=code, organization=name))
             for code in codes.SHARE_STRICTNESS]),
-        "month_chart": _months(figures.monthly(span, org_ids), name),
-        "overdue_chart": _bars(_per_department(found, "update_overdue", lambda d: tk.h.url_for(
+        "month_chart": charts.months(figures.monthly(span, org_ids), name),
+        "overdue_chart": charts.bars(_per_department(found, "update_overdue", lambda d: tk.h.url_for(
             "govshare.timeliness_index", owner_org=d["name"], overdue="true"))),
-        "reports_chart": _bars(_per_department(found, "error_reports_open", lambda d: tk.h.url_for(
+        "reports_chart": charts.bars(_per_department(found, "error_reports_open", lambda d: tk.h.url_for(
             "govshare.error_report_index", tab="department" if department else "all",
             department=d["name"] if department else None))),
-        "top_chart": _bars([(e["title"] or e["name"], e["uses"],
+        "top_chart": charts.bars([(e["title"] or e["name"], e["uses"],
                              tk.h.url_for("dataset.read", id=e["name"]))
                             for e in _seen(figures.top_entries(span, org_ids, TOP * 3))[:TOP]]),
-        "rank_chart": None if department else _bars(
+        "rank_chart": None if department else charts.bars(
             _ranked(found, rank), percent=rank.endswith(("_share", "_rate"))),
     })
 

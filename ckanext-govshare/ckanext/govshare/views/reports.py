@@ -9,10 +9,9 @@ from typing import Any, Optional
 import ckan.plugins.toolkit as tk
 from flask import Response, request
 
-from ckanext.govshare import codes, pages, report_pdf, report_xlsx, reports, workdays
+from ckanext.govshare import charts, codes, pages, report_pdf, report_xlsx, reports, workdays
 from ckanext.govshare import schema as catalog
 from ckanext.govshare.views.base import govshare
-from ckanext.govshare.views.dashboard import _bars, _months
 
 FILES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
          "pdf": "application/pdf"}
@@ -95,12 +94,12 @@ def _page(year: str, department: Optional[str]) -> Any:
         "first_year": workdays.FIRST_YEAR,
         "groups": _groups(shown), "compared": COMPARED,
         "labels": {f["key"]: f["label"] for f in shown["figures"]},
-        "share_chart": _bars([
+        "share_chart": charts.bars([
             (catalog.choice_label("share_type", code), values[f"share_type_{code}"],
              tk.h.url_for("dataset.search", share_type=code, organization=name))
             for code in codes.SHARE_STRICTNESS]),
-        "month_chart": _months(shown["months"], name),
-        "rank_chart": None if name else _bars([
+        "month_chart": charts.months(shown["months"], name),
+        "rank_chart": None if name else charts.bars([
             (d["title"], d["figures"]["shared_share"],
              tk.h.url_for("govshare.report_department", id=d["name"], year=shown["year"]))
             for d in sorted(shown["departments"], key=lambda d: (
@@ -113,7 +112,7 @@ def _groups(shown: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
     """The figures by group, in the order of figures.groups()."""
     grouped: dict[str, list[dict[str, Any]]] = {}
     for figure in shown["figures"]:
-        grouped.setdefault(figure["group"], []).append(figure)
+        grouped.setdefault(figure["group"], []).append((figure["key"], figure["label"]))
     return list(grouped.items())
 
 

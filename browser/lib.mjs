@@ -1,0 +1,65 @@
+// What every browser script shares: Chromium as the tests run it (headless, no network of
+// its own, a throwaway profile), screenshots, checks, and signing in and out.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const VIEWPORTS = { desktop: { width: 1366, height: 900 }, mobile: { width: 390, height: 844 } };
+
+export function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+// shot(page, name): a full-page screenshot in `artifacts`, named `${prefix}${name}.png`, or
+// numbered in the order taken (`01-name.png`) for a flow read step by step.
+export function screenshots(artifacts, { numbered = false, prefix = '' } = {}) {
+  fs.mkdirSync(artifacts, { recursive: true });
+  let step = 0;
+  return async (page, name) => {
+    step += 1;
+    const number = numbered ? `${String(step).padStart(2, '0')}-` : '';
+    await page.screenshot({ path: path.join(artifacts, `${number}${prefix}${name}.png`), fullPage: true });
+  };
+}
+
+// Signs in on the login page; `filled(page)` runs with the form filled in, before it is sent.
+export async function logIn(page, baseUrl, user, filled = null) {
+  await page.goto(`${baseUrl}/user/login`);
+  await page.fill('#field-login', user.name);
+  await page.fill('#field-password', user.password);
+  if (filled) await filled(page);
+  await Promise.all([page.waitForNavigation(), page.click('form button[type="submit"].btn-primary')]);
+  check(await page.locator('.account.authed').count() === 1, `${user.name} could not log in`);
+}
+
+export async function logOut(page) {
+  await Promise.all([page.waitForNavigation(), page.click('form[action*="logout"] button')]);
+}
+
+// Runs `body(page, context)` in a fresh browser. A failure is screenshot as `failure`,
+// printed (with `explain(page)`, when given) and sets the exit code; the browser and its
+// profile are removed either way.
+export async function withBrowser(world, shot, body, { viewport = { width: 1280, height: 900 },
+  acceptDownloads = false, explain = null } = {}) {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'govshare-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: world.chromium || '/usr/bin/chromium', headless: true, args: ARGS,
+    acceptDownloads, viewport, locale: 'zh-CN',
+  });
+  context.setDefaultTimeout(30000);
+  const page = context.pages()[0] || await context.newPage();
+  try {
+    await body(page, context);
+  } catch (error) {
+    await shot(page, 'failure').catch(() => {});
+    console.error(error.stack || String(error));
+    if (explain) console.error(await explain(page));
+    process.exitCode = 1;
+  } finally {
+    await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+}
