@@ -258,3 +258,6 @@ __all__ += ["AnnualReport", "AnnualReportReminder"]
 from ckanext.govshare.model.harvest import EntryOrigin  # noqa: E402
 
 __all__ += ["EntryOrigin"]
+from ckanext.govshare.model.demand import Demand, Showcase, ShowcaseEntry  # noqa: E402
+
+__all__ += ["Demand", "Showcase", "ShowcaseEntry"]

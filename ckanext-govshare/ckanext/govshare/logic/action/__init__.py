@@ -4,12 +4,13 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ckanext.govshare.logic.action import (announcements, audit, calendar, cases, catalog,
-                                           error_reports, figures, grants, harvest, imports, reads,
+                                           demands, error_reports, figures, grants, harvest, imports, reads,
                                            reports, requests, scorecard, sources, timeliness,
                                            users)
 
 _MODULES = (reads, grants, requests, cases, users, calendar, catalog, audit, error_reports,
-            sources, timeliness, figures, imports, scorecard, announcements, reports, harvest)
+            sources, timeliness, figures, imports, scorecard, announcements, reports, harvest,
+            demands)
 
 
 def get_actions() -> dict[str, Callable[..., Any]]:
