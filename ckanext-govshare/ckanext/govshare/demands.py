@@ -10,7 +10,7 @@ that calls it does, once; answering and routing lock the demand row.
 from __future__ import annotations
 
 import datetime
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 import ckan.plugins.toolkit as tk
 from ckan import model
@@ -53,18 +53,32 @@ def may_reply(user: Optional[model.User], demand: Demand) -> bool:
         user, ANSWERERS)
 
 
-def as_dict(demand: Demand, viewer: Optional[model.User]) -> dict[str, Any]:
+def names(rows: Iterable[Demand]) -> dict[str, Any]:
+    """The requesters' display names and the departments (by id), in two queries for a list."""
+    rows = list(rows)
+    users = {d.requester_id for d in rows}
+    groups = {d.department_id for d in rows if d.department_id}
+    found: dict[str, Any] = {u.id: u.display_name for u in model.Session.query(
+        model.User).filter(model.User.id.in_(users))} if users else {}
+    if groups:
+        found.update({g.id: g for g in model.Session.query(model.Group).filter(
+            model.Group.id.in_(groups))})
+    return found
+
+
+def as_dict(demand: Demand, viewer: Optional[model.User],
+            known: Optional[dict[str, Any]] = None) -> dict[str, Any]:
     """What anyone may see of a demand: the requester by display name only, the answer's
     entry only to those who may see that entry."""
-    requester = model.User.get(demand.requester_id)
-    department = model.Group.get(demand.department_id) if demand.department_id else None
+    known = known if known is not None else names([demand])
+    department = known.get(demand.department_id) if demand.department_id else None
     entry = model.Package.get(demand.package_id) if demand.package_id else None
     if entry is not None and not access.can_see_entry(viewer, entry):
         entry = None
     return {
         "id": demand.id, "title": demand.title, "description": demand.description,
         "wanted_fields": demand.wanted_fields, "purpose": demand.purpose,
-        "requester": requester.display_name if requester else "",
+        "requester": known.get(demand.requester_id, ""),
         "mine": viewer is not None and viewer.id == demand.requester_id,
         "created": _iso(demand.created), "state": demand.state,
         "department": department.name if department else None,

@@ -63,12 +63,20 @@ def entries_shown(showcase_ids: Iterable[str],
     return shown
 
 
+def submitter_names(rows: Iterable[Showcase]) -> dict[str, str]:
+    """The submitters' display names, in one query for a list."""
+    ids = {s.submitter_id for s in rows}
+    users = model.Session.query(model.User).filter(model.User.id.in_(ids)) if ids else []
+    return {u.id: u.display_name for u in users}
+
+
 def as_dict(showcase: Showcase, viewer: Optional[model.User],
-            entries: Optional[list[dict[str, str]]] = None) -> dict[str, Any]:
-    submitter = model.User.get(showcase.submitter_id)
+            entries: Optional[list[dict[str, str]]] = None,
+            names: Optional[dict[str, str]] = None) -> dict[str, Any]:
+    names = names if names is not None else submitter_names([showcase])
     return {
         "id": showcase.id, "title": showcase.title, "description": showcase.description,
-        "url": showcase.url, "submitter": submitter.display_name if submitter else "",
+        "url": showcase.url, "submitter": names.get(showcase.submitter_id, ""),
         "mine": viewer is not None and viewer.id == showcase.submitter_id,
         "created": _iso(showcase.created), "state": showcase.state,
         "moderated": _iso(showcase.moderated),

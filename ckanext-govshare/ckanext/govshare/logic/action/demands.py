@@ -88,8 +88,9 @@ def govshare_demand_list(context: Context, data_dict: DataDict) -> dict[str, Any
     waiting = Demand.state == ROUTED
     rows = (query.order_by(case((waiting, 0), else_=1), case((waiting, Demand.deadline)),
                            Demand.created.desc(), Demand.id)
-            .offset(data.get("offset", 0)).limit(data.get("limit", 50)))
-    return {"count": total, "results": [demands.as_dict(d, caller) for d in rows]}
+            .offset(data.get("offset", 0)).limit(data.get("limit", 50)).all())
+    names = demands.names(rows)
+    return {"count": total, "results": [demands.as_dict(d, caller, names) for d in rows]}
 
 
 # ------------------------------------------------------------------ showcases
@@ -165,5 +166,6 @@ def govshare_showcase_list(context: Context, data_dict: DataDict) -> dict[str, A
     rows = (query.order_by(Showcase.created.desc(), Showcase.id)
             .offset(data.get("offset", 0)).limit(data.get("limit", 50)).all())
     entries = showcases.entries_shown([s.id for s in rows], caller)
-    return {"count": total, "results": [showcases.as_dict(s, caller, entries[s.id])
+    names = showcases.submitter_names(rows)
+    return {"count": total, "results": [showcases.as_dict(s, caller, entries[s.id], names)
                                         for s in rows]}
