@@ -131,12 +131,20 @@ def _build_world() -> dict[str, Any]:
                     "description": "共享条件与文件不符"}
     reported = call(requester_admin, "govshare_error_report_create", **error_report)
     announced = call(sysadmin, "govshare_announcement_create", title="通知", body="正文")
+    wanted = {"title": "公交实时位置", "description": "全市公交车辆位置", "wanted_fields": "线路、位置",
+              "purpose": "候车提醒"}
+    demanded = call(citizen, "govshare_demand_create", **wanted)
+    call(sysadmin, "govshare_demand_route", id=demanded["id"], department=provider["name"])
+    showcase = {"title": "候车宝", "description": "公交到站提醒", "url": "https://app.example/",
+                "entries": [conditional["id"]]}
+    showcased = call(requester_admin, "govshare_showcase_create", **showcase)
     users = {"sysadmin": sysadmin, "provider_admin": provider_admin,
              "requester_admin": requester_admin}
     tokens = {kind: factories.APIToken(user=user["name"]) for kind, user in users.items()}
     _token_ids.update({t["token"]: t["id"] for t in tokens.values()})
     ids = [e["id"] for e in (conditional, authorized, not_shared, refused, pending, applied,
-                             grant, case, reported, announced, provider, requester, grantee, sysadmin,
+                             grant, case, reported, announced, demanded,
+                             showcased, provider, requester, grantee, sysadmin,
                              citizen)]
     ids += [r["id"] for r in conditional["resources"] + authorized["resources"]]
     return {
@@ -171,6 +179,17 @@ def _build_world() -> dict[str, Any]:
             "govshare_announcement_update": {"id": announced["id"], "title": "通知", "body": "正文"},
             "govshare_announcement_delete": {"id": announced["id"]},
             "govshare_announcement_list": {"limit": 10, "offset": 0},
+            "govshare_demand_create": wanted,
+            "govshare_demand_route": {"id": demanded["id"], "department": provider["name"]},
+            "govshare_demand_reply": {"id": demanded["id"], "outcome": "will_open",
+                                      "answer": "下月开放", "package_id": conditional["id"]},
+            "govshare_demand_show": {"id": demanded["id"]},
+            "govshare_demand_list": {"limit": 10, "mine": True, "state": "routed"},
+            "govshare_showcase_create": showcase,
+            "govshare_showcase_approve": {"id": showcased["id"], "reason": "内容属实"},
+            "govshare_showcase_reject": {"id": showcased["id"], "reason": "链接无法访问"},
+            "govshare_showcase_show": {"id": showcased["id"]},
+            "govshare_showcase_list": {"package_id": conditional["id"], "limit": 10},
         },
     }
 

@@ -21,7 +21,8 @@ __all__ = ["govshare_how_to_get_access", "govshare_request_kind", "govshare_stat
            "govshare_field_label", "add_url_param", "remove_url_param", "markdown_extract",
            "render_datetime", "govshare_error_title", "govshare_error_text",
            "govshare_activity_type_label", "govshare_resource_facts", "get_allowed_view_types",
-           "govshare_withheld_columns", "govshare_entry_origin", "govshare_search_suggestions"]
+           "govshare_withheld_columns", "govshare_entry_origin", "govshare_search_suggestions",
+           "govshare_demand_reply_working_days", "govshare_entry_showcases"]
 
 
 def govshare_department_card(package: dict[str, Any]) -> Optional[dict[str, Any]]:
@@ -218,6 +219,16 @@ def govshare_entry_origin(package: dict[str, Any]) -> Optional[dict[str, str]]:
     return {"platform": origin.platform, "platform_url": origin.platform_url,
             "department": origin.department, "department_code": origin.department_code,
             "remote_uri": origin.remote_uri, "harvested": origin.harvested.isoformat()}
+
+
+def govshare_demand_reply_working_days() -> int:
+    return tk.config.get("govshare.demand.reply_working_days")
+
+
+def govshare_entry_showcases(package: dict[str, Any]) -> list[dict[str, Any]]:
+    """The approved showcases using the entry, newest first, as its viewer may see them."""
+    return tk.get_action("govshare_showcase_list")(pages.context(), {
+        "package_id": package["id"], "state": "approved", "limit": 20})["results"]
 
 
 def govshare_search_suggestions(q: str) -> list[dict[str, str]]:

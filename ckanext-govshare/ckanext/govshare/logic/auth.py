@@ -7,8 +7,8 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 from ckan.types import AuthFunction, AuthResult, Context, DataDict
 
-from ckanext.govshare import access, error_reports, inputs, reports, requests
-from ckanext.govshare.model import ErrorReport, Grant, Request
+from ckanext.govshare import access, demands, error_reports, inputs, reports, requests, showcases
+from ckanext.govshare.model import Demand, ErrorReport, Grant, Request, Showcase
 
 __all__ = [
     "package_show", "resource_view_show", "datastore_search", "datastore_info",
@@ -37,6 +37,10 @@ __all__ = [
     "govshare_announcement_delete", "govshare_announcement_list",
     "govshare_annual_report_show", "govshare_annual_report_update",
     "govshare_annual_report_submit", "govshare_annual_report_remind",
+    "govshare_demand_create", "govshare_demand_route", "govshare_demand_reply",
+    "govshare_demand_list", "govshare_demand_show",
+    "govshare_showcase_create", "govshare_showcase_approve", "govshare_showcase_reject",
+    "govshare_showcase_list", "govshare_showcase_show",
     "govshare_synonym_create", "govshare_synonym_delete", "govshare_synonym_list",
     "govshare_search_suggest",
 ]
@@ -503,6 +507,69 @@ def govshare_annual_report_submit(context: Context, data_dict: DataDict) -> Auth
     return _report_writer(context, data_dict)
 
 
+
+
+# ------------------------------------------------------------------ data demands, showcases
+
+def govshare_demand_create(context: Context, data_dict: DataDict) -> AuthResult:
+    """Anyone signed in, citizens and companies first."""
+    return _logged_in(context, tk._("Please log in to ask for data."))
+
+
+def govshare_demand_route(context: Context, data_dict: DataDict) -> AuthResult:
+    """The data authority sends a demand to the department that holds the data."""
+    return _authority(context)
+
+
+def govshare_demand_reply(context: Context, data_dict: DataDict) -> AuthResult:
+    demand = _named(Demand, data_dict, tk._("Data demand not found"))
+    if demands.may_reply(access.context_user(context), demand):
+        return {"success": True}
+    return _refused(tk._("Only the administrators and editors of the department the demand "
+                         "was routed to answer it."))
+
+
+@tk.auth_allow_anonymous_access
+def govshare_demand_list(context: Context, data_dict: DataDict) -> AuthResult:
+    """Demands are public (the requester by display name only)."""
+    return {"success": True}
+
+
+@tk.auth_allow_anonymous_access
+def govshare_demand_show(context: Context, data_dict: DataDict) -> AuthResult:
+    _named(Demand, data_dict, tk._("Data demand not found"))
+    return {"success": True}
+
+
+def govshare_showcase_create(context: Context, data_dict: DataDict) -> AuthResult:
+    return _logged_in(context, tk._("Please log in to submit a showcase."))
+
+
+def govshare_showcase_approve(context: Context, data_dict: DataDict) -> AuthResult:
+    """The data authority moderates showcases."""
+    return _authority(context)
+
+
+def govshare_showcase_reject(context: Context, data_dict: DataDict) -> AuthResult:
+    return _authority(context)
+
+
+@tk.auth_allow_anonymous_access
+def govshare_showcase_list(context: Context, data_dict: DataDict) -> AuthResult:
+    """The action lists what the caller may see: approved showcases, and their own."""
+    return {"success": True}
+
+
+@tk.auth_allow_anonymous_access
+def govshare_showcase_show(context: Context, data_dict: DataDict) -> AuthResult:
+    """A showcase not yet approved is missing to everyone but its submitter and the
+    authority."""
+    showcase = _named(Showcase, data_dict, tk._("Showcase not found"))
+    visible = model.Session.query(Showcase.id).filter(
+        Showcase.id == showcase.id, showcases.visible_clause(access.context_user(context)))
+    if visible.first() is None:
+        raise tk.ObjectNotFound(tk._("Showcase not found"))
+    return {"success": True}
 def govshare_annual_report_remind(context: Context, data_dict: DataDict) -> AuthResult:
     return _refused(tk._("Only system administrators run the deadline job."))
 

@@ -445,6 +445,84 @@ def search_suggest(not_missing: Validator, not_empty: Validator,
     return {"q": [not_missing, govshare_text(SHORT), not_empty]}
 
 
+# Data demands (数据需求) and showcases (应用成果).
+ADDRESS = 1000  # a showcase's web address
+
+
+@validator_args
+def demand_create(not_missing: Validator, not_empty: Validator, govshare_text: Validator,
+                  govshare_long_text: Validator) -> Schema:
+    return {"title": [not_missing, govshare_text(SHORT), not_empty],
+            "description": [not_missing, govshare_long_text(LONG), not_empty],
+            "wanted_fields": [not_missing, govshare_long_text(LONG), not_empty],
+            "purpose": [not_missing, govshare_long_text(LONG), not_empty]}
+
+
+@validator_args
+def demand_route(not_missing: Validator, not_empty: Validator,
+                 govshare_text: Validator) -> Schema:
+    return {"id": [not_empty, govshare_text(ID_MAX)],
+            "department": [not_missing, govshare_text(ID_MAX), not_empty]}
+
+
+@validator_args
+def demand_reply(not_missing: Validator, not_empty: Validator,
+                 govshare_ignore_blank: Validator, govshare_text: Validator,
+                 govshare_long_text: Validator,
+                 package_id_or_name_exists: Validator) -> Schema:
+    """outcome: will_open (package_id: the entry) or not_available (answer: the reason)."""
+    return {"id": [not_empty, govshare_text(ID_MAX)],
+            "outcome": [not_missing, govshare_text(ID_MAX), not_empty],
+            "answer": [not_missing, govshare_long_text(LONG), not_empty],
+            "package_id": [govshare_ignore_blank, govshare_text(ID_MAX),
+                           package_id_or_name_exists]}
+
+
+@validator_args
+def demand_list(ignore_missing: Validator, govshare_ignore_blank: Validator,
+                govshare_text: Validator, govshare_bool: Validator,
+                govshare_count: Validator) -> Schema:
+    return {"state": [govshare_ignore_blank, govshare_text(ID_MAX)],
+            "department": [govshare_ignore_blank, govshare_text(ID_MAX)],
+            "mine": [ignore_missing, govshare_bool],
+            "limit": [ignore_missing, govshare_count(PAGE)],
+            "offset": [ignore_missing, govshare_count(OFFSET)]}
+
+
+@validator_args
+def showcase_create(not_missing: Validator, not_empty: Validator, govshare_text: Validator,
+                    govshare_long_text: Validator, govshare_id_list: Validator) -> Schema:
+    return {"title": [not_missing, govshare_text(SHORT), not_empty],
+            "description": [not_missing, govshare_long_text(LONG), not_empty],
+            "url": [not_missing, govshare_text(ADDRESS), not_empty],
+            "entries": [not_missing, not_empty, govshare_id_list]}
+
+
+@validator_args
+def showcase_approve(not_empty: Validator, govshare_ignore_blank: Validator,
+                     govshare_text: Validator, govshare_long_text: Validator) -> Schema:
+    return {"id": [not_empty, govshare_text(ID_MAX)],
+            "reason": [govshare_ignore_blank, govshare_long_text(LONG)]}
+
+
+@validator_args
+def showcase_reject(not_missing: Validator, not_empty: Validator, govshare_text: Validator,
+                    govshare_long_text: Validator) -> Schema:
+    return {"id": [not_empty, govshare_text(ID_MAX)],
+            "reason": [not_missing, govshare_long_text(LONG), not_empty]}
+
+
+@validator_args
+def showcase_list(ignore_missing: Validator, govshare_ignore_blank: Validator,
+                  govshare_text: Validator, govshare_bool: Validator,
+                  govshare_count: Validator) -> Schema:
+    return {"state": [govshare_ignore_blank, govshare_text(ID_MAX)],
+            "package_id": [govshare_ignore_blank, govshare_text(ID_MAX)],
+            "mine": [ignore_missing, govshare_bool],
+            "limit": [ignore_missing, govshare_count(PAGE)],
+            "offset": [ignore_missing, govshare_count(OFFSET)]}
+
+
 ACTIONS: dict[str, Callable[[], Schema]] = {
     "govshare_catalog_submit": catalog_submit,
     "govshare_catalog_confirm": catalog_confirm,
@@ -500,6 +578,16 @@ ACTIONS: dict[str, Callable[[], Schema]] = {
     "govshare_annual_report_update": annual_report_update,
     "govshare_annual_report_submit": annual_report_submit,
     "govshare_annual_report_remind": no_input,
+    "govshare_demand_create": demand_create,
+    "govshare_demand_route": demand_route,
+    "govshare_demand_reply": demand_reply,
+    "govshare_demand_list": demand_list,
+    "govshare_demand_show": object_id,
+    "govshare_showcase_create": showcase_create,
+    "govshare_showcase_approve": showcase_approve,
+    "govshare_showcase_reject": showcase_reject,
+    "govshare_showcase_list": showcase_list,
+    "govshare_showcase_show": object_id,
     "govshare_synonym_create": synonym_create,
     "govshare_synonym_delete": object_id,
     "govshare_synonym_list": no_input,

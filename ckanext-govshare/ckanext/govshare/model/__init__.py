@@ -258,6 +258,9 @@ __all__ += ["AnnualReport", "AnnualReportReminder"]
 from ckanext.govshare.model.harvest import EntryOrigin  # noqa: E402
 
 __all__ += ["EntryOrigin"]
+from ckanext.govshare.model.demand import Demand, Showcase, ShowcaseEntry  # noqa: E402
+
+__all__ += ["Demand", "Showcase", "ShowcaseEntry"]
 from ckanext.govshare.model.synonym import SearchSynonym  # noqa: E402
 
 __all__ += ["SearchSynonym"]

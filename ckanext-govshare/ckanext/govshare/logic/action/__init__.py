@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ckanext.govshare.logic.action import (announcements, audit, calendar, cases, catalog,
+from ckanext.govshare.logic.action import (announcements, audit, calendar, cases, catalog, demands,
                                            error_reports, figures, grants, harvest, imports, reads,
                                            reports, requests, scorecard, sources, synonyms,
                                            timeliness, users)
 
 _MODULES = (reads, grants, requests, cases, users, calendar, catalog, audit, error_reports,
             sources, timeliness, figures, imports, scorecard, announcements, reports, harvest,
-            synonyms)
+            synonyms, demands)
 
 
 def get_actions() -> dict[str, Callable[..., Any]]:

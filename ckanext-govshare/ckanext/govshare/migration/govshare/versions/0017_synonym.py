@@ -1,14 +1,14 @@
 """The authority's search synonyms (同义词), pushed to Solr's managed synonym list.
 
 Revision ID: 0017_synonym
-Revises: 0015_harvest
+Revises: 0016_demand
 Create Date: 2026-12-01
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0017_synonym"
-down_revision = "0015_harvest"
+down_revision = "0016_demand"
 branch_labels = None
 depends_on = None
 
