@@ -337,7 +337,7 @@ def test_the_authority_dashboard_shows_the_city_with_charts_linking_to_lists(app
     tree = page(app, city["authority"], f"/govshare/dashboard?year={YEAR}")
     assert shown_figure(tree, "entries") == "5"
     assert shown_figure(tree, "share_requests_received") == "4"
-    assert shown_figure(tree, "share_requests_on_time_rate") == "50%"
+    assert shown_figure(tree, "share_requests_on_time_rate") == "50.0%"
     overdue = [s for s in timeliness.statuses() if s.overdue]
     assert shown_figure(tree, "update_overdue") == str(len(overdue))
     assert set(chart_links(tree, "chart-share-types")) == {
