@@ -26,7 +26,7 @@ from ckan.logic.schema import default_show_package_schema
 from ckan import plugins
 from sqlalchemy import false, select
 
-from ckanext.govshare import timeliness
+from ckanext.govshare import lookups, timeliness
 
 Shown = tuple[dict[str, Any], dict[str, Any]]  # default schema, custom schema
 
@@ -141,6 +141,7 @@ def shown(ids: list[str], user_name: str) -> Iterator[tuple[model.Package, Shown
     packages = {p.id: p for p in model.Session.query(model.Package)
                 .filter(model.Package.id.in_(ids))}
     ordered = [packages[i] for i in ids]
+    base[lookups.KEY] = lookups.for_show(ordered)  # the show schema's name check
     related = _Related(ordered, dict(base))
     default_schema = default_show_package_schema()
     with timeliness.known(ids):
