@@ -376,6 +376,67 @@ def test_importing_an_export_changes_nothing_and_a_changed_row_updates(app, city
     assert [a["activity_type"] for a in activity] == ["changed package", "new package"]
 
 
+def test_a_code_a_deleted_entry_keeps_is_refused_naming_that_entry(app, city):
+    """A deleted entry keeps its resource code until purged: a row with that code is
+    refused, naming the entry, as package_create refuses it (the validators answer from the
+    lookups made once for the whole file); a URL a deleted entry had is no conflict."""
+    _registered(city, resource_code="301001/000001")
+    helpers.call_action("package_delete", dict(city["sysadmin_context"]), id="301001-000001")
+    other = list(ROW)
+    other[2] = "301001/000002"
+    token = helpers.call_action("api_token_create", {"ignore_auth": True},
+                                user=city["admin"]["name"], name="t")["token"]
+    response = app.post("/api/3/action/govshare_catalog_import", headers={"Authorization": token},
+                        data={"owner_org": "provider-dept",
+                              "upload": (io.BytesIO(xlsx([HEADER, ROW, other])), "catalog.xlsx")})
+    taken = "信息资源代码 301001/000001 已被信息资源 301001-000001 使用"
+    assert {(e["row"], e["column"]): e["message"]
+            for e in response.json["result"]["errors"]} == {(2, "信息资源代码"): taken}
+    assert model.Package.get("301001-000002") is None
+    created = app.post("/api/3/action/package_create", headers={"Authorization": token},
+                       json=entry_data(city["provider"], resource_code="301001/000001"),
+                       status=409)
+    assert created.json["error"]["resource_code"] == [taken]
+
+
+def test_a_changed_harvested_entry_is_indexed_with_its_harvest_extras(app, city):
+    """The import asks once per batch which entries have a current harvest object and
+    skips ckanext-harvest's per-entry question for the others: an entry that has one gets
+    its harvest extras in the document, as a reindex gives them; one without gets none."""
+    import datetime as dt
+    from ckan.lib import search
+    from ckanext.harvest.model import HarvestJob, HarvestObject, HarvestSource
+    _registered(city, resource_code="301001/000002")
+    _registered(city, resource_code="301001/000003")
+    harvested, plain = (model.Package.get(n) for n in ("301001-000002", "301001-000003"))
+    source = HarvestSource(url="http://province.example/catalog.ttl", type="govshare_dcat",
+                           title="省平台")
+    source.save()
+    job = HarvestJob(source=source)
+    job.save()
+    HarvestObject(guid="g", job=job, source=source, package_id=harvested.id, current=True,
+                  import_finished=dt.datetime.utcnow()).save()
+    ids = {harvested.id: source.id, plain.id: None}
+    book = openpyxl.load_workbook(io.BytesIO(
+        _export(app, city["admin"], "/organization/provider-dept/catalog.xlsx")))
+    sheet = book.active
+    header = [c.value for c in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        row[header.index("信息资源名称")].value += "（改）"
+    changed = io.BytesIO()
+    book.save(changed)
+    result = do_import(city["admin"], city["provider"], changed.getvalue())
+    assert result["updated"] == 2 and result["errors"] == []
+    labels = [f"member-{city['provider']['id']}", "authority"]
+    for package_id, source_id in ids.items():
+        imported = _solr_document(package_id, labels)
+        for stored in ("data_dict", "validated_data_dict"):
+            extras = {e["key"]: e["value"] for e in imported[stored].get("extras") or []}
+            assert extras.get("harvest_source_id") == source_id
+        search.rebuild(package_id)
+        assert _solr_document(package_id, labels) == imported
+
+
 def test_a_failing_update_takes_the_new_entries_back_too(app, city, monkeypatch):
     """New and changed entries are one transaction: an update that fails while it is
     written leaves the new entries unsaved and unindexed, the changed one as it was."""

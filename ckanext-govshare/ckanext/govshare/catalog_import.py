@@ -32,9 +32,10 @@ from ckan import model
 from ckan.lib.plugins import get_permission_labels, lookup_package_plugin
 from ckanext.activity.model import Activity
 
-from ckanext.govshare import access, audit, catalog_io, exchange_xml, indexing, sources
+from ckanext.govshare import access, audit, catalog_io, exchange_xml, indexing, lookups, sources
 from ckanext.govshare import schema as catalog
 from ckanext.govshare.catalog_io import ITEMS, TAGS, Entry, Problem
+from ckanext.govshare.logic.validators import name_from_code
 from ckanext.govshare.model import AuditEvent, InfoItem
 
 Progress = Callable[[str, int, int], None]  # stage, done, total
@@ -118,11 +119,22 @@ def _existing(codes: list[str]) -> dict[str, tuple[str, str]]:
 Checked = tuple[str, Optional[dict[str, Any]], list[Problem]]  # kind, data, problems
 
 
+def _lookups(user: model.User, entries: list[Entry]) -> lookups.Lookups:
+    """What the validators ask of every entry, asked once for the file: the entries holding
+    its URL names (given, or made from the codes) and its resource codes."""
+    codes = [entry.values.get("resource_code") for entry in entries]
+    names = [entry.values.get("name") for entry in entries]
+    names += [name_from_code(code) for code in codes if isinstance(code, str) and code.strip()]
+    return lookups.for_import(user, names, codes)
+
+
 def _check(user: model.User, org: model.Group, entries: list[Entry],
-           existing: dict[str, tuple[str, str]], progress: Progress = _none) -> list[Checked]:
+           existing: dict[str, tuple[str, str]], known: lookups.Lookups,
+           progress: Progress = _none) -> list[Checked]:
     """Each entry validated against the catalog schema as package_create or package_update
     would validate it: ("create", validated dict) or ("update", dict for package_update)
-    or ("unchanged", None), with its problems."""
+    or ("unchanged", None), with its problems. The validators answer from ``known``
+    what it holds (lookups)."""
     plugin = lookup_package_plugin("dataset")
     # The action's auth decided who imports for the department: the data authority (no
     # member of it) is validated as an internal call; the state stays the schema's.
@@ -134,7 +146,7 @@ def _check(user: model.User, org: model.Group, entries: list[Entry],
         values = {k: v for k, v in entry.values.items() if k != "owner_org"}
         values[ITEMS] = [item for _, item in entry.items] or None
         context = {"model": model, "session": model.Session, "user": user.name,
-                   "ignore_auth": trusted}
+                   "ignore_auth": trusted, lookups.KEY: known}
         if code in existing:
             package_id, owner_org = existing[code]
             if owner_org != org.id:
@@ -179,7 +191,8 @@ def _check(user: model.User, org: model.Group, entries: list[Entry],
 
 
 def _check_in_child(user_id: str, org_id: str, entries: list[Entry],
-                    existing: dict[str, tuple[str, str]], done: Any) -> list[Checked]:
+                    existing: dict[str, tuple[str, str]], known: lookups.Lookups,
+                    done: Any) -> list[Checked]:
     """A forked worker's share of the checks, on database connections of its own."""
     model.meta.engine.dispose(close=False)
     shown = [0]
@@ -190,14 +203,15 @@ def _check_in_child(user_id: str, org_id: str, entries: list[Entry],
         shown[0] = number
 
     try:
-        return _check(model.User.get(user_id), model.Group.get(org_id), entries, existing, count)
+        return _check(model.User.get(user_id), model.Group.get(org_id), entries, existing,
+                      known, count)
     finally:
         model.Session.remove()
 
 
 def _check_in_workers(user: model.User, org: model.Group, entries: list[Entry],
-                      existing: dict[str, tuple[str, str]], workers: int,
-                      progress: Progress) -> list[Checked]:
+                      existing: dict[str, tuple[str, str]], known: lookups.Lookups,
+                      workers: int, progress: Progress) -> list[Checked]:
     """The checks shared out to ``workers`` forked processes (validation reads only)."""
     context = multiprocessing.get_context("fork")
     done = context.Value("i", 0)
@@ -207,7 +221,7 @@ def _check_in_workers(user: model.User, org: model.Group, entries: list[Entry],
     model.Session.remove()
     model.meta.engine.dispose()
     with context.Pool(len(slices), initializer=_set_done, initargs=(done,)) as pool:
-        pending = pool.starmap_async(_check_slice, [(user.id, org.id, part, existing)
+        pending = pool.starmap_async(_check_slice, [(user.id, org.id, part, existing, known)
                                                     for part in slices])
         while not pending.ready():
             progress("validate", done.value, len(entries))
@@ -226,8 +240,9 @@ def _set_done(done: Any) -> None:
 
 
 def _check_slice(user_id: str, org_id: str, entries: list[Entry],
-                 existing: dict[str, tuple[str, str]]) -> list[Checked]:
-    return _check_in_child(user_id, org_id, entries, existing, _done)
+                 existing: dict[str, tuple[str, str]], known: lookups.Lookups
+                 ) -> list[Checked]:
+    return _check_in_child(user_id, org_id, entries, existing, known, _done)
 
 
 def plan(user: model.User, org: model.Group, entries: list[Entry],
@@ -253,12 +268,13 @@ def plan(user: model.User, org: model.Group, entries: list[Entry],
                 "“{value}” is not the department being imported ({department})").format(
                     value=owner, department=org.title)))
     existing = _existing(list(seen))
+    known = _lookups(user, entries)
     if workers > 1 and len(entries) >= PARALLEL_MIN:
         user_id, org_id = user.id, org.id
-        checked = _check_in_workers(user, org, entries, existing, workers, progress)
+        checked = _check_in_workers(user, org, entries, existing, known, workers, progress)
         user, org = model.User.get(user_id), model.Group.get(org_id)
     else:
-        checked = _check(user, org, entries, existing, progress)
+        checked = _check(user, org, entries, existing, known, progress)
     # a cell already reported (an unknown choice, read as blank) is reported once
     reported = {(p.row, p.column) for p in problems}
     names: dict[str, int] = {}  # the new entries' URL names: unique within the file too

@@ -20,7 +20,7 @@ from ckanext.scheming.validation import scheming_validator
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
-from ckanext.govshare import access, codes, workdays
+from ckanext.govshare import access, codes, lookups, workdays
 from ckanext.govshare import schema as catalog
 from ckanext.govshare.model import Request
 
@@ -330,18 +330,24 @@ def govshare_resource_code(field: dict[str, Any], schema: dict[str, Any]):
             ).format(label=label, digit=expected,
                      value=catalog.choice_label("resource_class", resource_class)))
         # Deleted entries keep their code (and the name made from it) until purged.
-        taken = (
-            model.Session.query(model.Package.name)
-            .filter(model.Package.extras["resource_code"].astext == code)
-        )
         own_id = _current_package_id(data, context)
-        if own_id:
-            taken = taken.filter(model.Package.id != own_id)
-        other = taken.first()
+        known = context.get(lookups.KEY)
+        if known is not None and code in known.codes:
+            other = next((name for package_id, name in known.codes[code]
+                          if package_id != own_id), None)
+        else:
+            taken = (
+                model.Session.query(model.Package.name)
+                .filter(model.Package.extras["resource_code"].astext == code)
+            )
+            if own_id:
+                taken = taken.filter(model.Package.id != own_id)
+            found = taken.first()
+            other = found.name if found else None
         if other:
             errors[key].append(_(
                 "{label} {code} is already used by entry {name}"
-            ).format(label=label, code=code, name=other.name))
+            ).format(label=label, code=code, name=other))
 
     return validator
 
@@ -353,7 +359,12 @@ def govshare_name_from_code(key: FlattenKey, data: FlattenDataDict,
         return
     code = data.get(("resource_code",))
     if isinstance(code, str) and code.strip():
-        data[key] = re.sub(r"[^a-z0-9_-]+", "-", code.strip().lower())
+        data[key] = name_from_code(code)
+
+
+def name_from_code(code: str) -> str:
+    """The URL name an entry without one gets from its resource code."""
+    return re.sub(r"[^a-z0-9_-]+", "-", code.strip().lower())
 
 
 def govshare_not_future(value: Any, context: Context) -> Any:
@@ -530,6 +541,64 @@ package_id_or_name_exists = _seen("package_id_or_name_exists")
 resource_id_exists = _seen("resource_id_exists")
 __all__ += ["package_id_exists", "package_name_exists", "package_id_or_name_exists",
             "resource_id_exists"]
+
+
+# ------------------------------------------------ a catalog import's lookups (lookups.py)
+# CKAN's validators that query the database for every entry, answered from the lookups a
+# catalog import (or its index batch) made for all its entries at once, when the context
+# carries them; with the answers the database would give, and CKAN's own messages.
+
+def owner_org_validator(key: FlattenKey, data: FlattenDataDict,
+                        errors: FlattenErrorDict, context: Context) -> Any:
+    """CKAN's; for a new entry of an import, once per value given (the same user, the same
+    department: the same answer)."""
+    known = context.get(lookups.KEY)
+    value = data.get(key)
+    if known is None or context.get("package") is not None or not isinstance(value, str) \
+            or not value:
+        return core_validators.owner_org_validator(key, data, errors, context)
+    if value in known.owners:
+        data[key] = known.owners[value]
+        return None
+    core_validators.owner_org_validator(key, data, errors, context)
+    if isinstance(data.get(key), str):
+        known.owners[value] = data[key]
+    return None
+
+
+def package_name_validator(key: FlattenKey, data: FlattenDataDict,
+                           errors: FlattenErrorDict, context: Context) -> Any:
+    """CKAN's, with the entry holding the name from the lookups when they have it."""
+    known = context.get(lookups.KEY)
+    name = data.get(key)
+    if known is None or not isinstance(name, str) or name not in known.names:
+        return core_validators.package_name_validator(key, data, errors, context)
+    package = context.get("package")
+    own_id = package.id if package else data.get(key[:-1] + ("id",))
+    holder = known.names[name]
+    if holder is not None and (own_id is missing or holder != own_id):
+        errors[key].append(_("That URL is already in use."))
+    if len(name) < model.PACKAGE_NAME_MIN_LENGTH:
+        raise tk.Invalid(_('Name "%s" length is less than minimum %s')
+                         % (name, model.PACKAGE_NAME_MIN_LENGTH))
+    if len(name) > model.PACKAGE_NAME_MAX_LENGTH:
+        raise tk.Invalid(_('Name "%s" length is more than maximum %s')
+                         % (name, model.PACKAGE_NAME_MAX_LENGTH))
+    return None
+
+
+def ignore_not_sysadmin(key: FlattenKey, data: FlattenDataDict,
+                        errors: FlattenErrorDict, context: Context) -> Any:
+    """CKAN's, with the user's sysadmin flag from the lookups when they have it."""
+    known = context.get(lookups.KEY)
+    if known is None or known.sysadmin is None:
+        return core_validators.ignore_not_sysadmin(key, data, errors, context)
+    if not (context.get("ignore_auth") or (context.get("user") and known.sysadmin)):
+        data.pop(key)
+    return None
+
+
+__all__ += ["owner_org_validator", "package_name_validator", "ignore_not_sysadmin"]
 
 
 def govshare_iso_dates(value: Any, context: Context) -> list[datetime.date]:
