@@ -148,6 +148,31 @@ def after_import(harvest_object: Any, dataset_dict: dict[str, Any],
     return None
 
 
+# ------------------------------------------------------------------ the consumers
+
+def consume(queue: str) -> None:
+    """ckanext-harvest's gather or fetch consumer, on a Redis connection without a read
+    timeout: its consumer waits for the next job with a BLPOP without timeout, which
+    redis-py 8 (CKAN 2.12's pin) aborts after its default 5 s socket timeout, so that
+    ``ckan harvester gather-consumer`` exits whenever its queue stays empty for 5 s."""
+    import redis
+    from ckanext.harvest import queue as harvest_queue
+
+    if queue == "gather":
+        consumer = harvest_queue.get_gather_consumer()
+        name, callback = harvest_queue.get_gather_queue_name(), harvest_queue.gather_callback
+    else:
+        consumer = harvest_queue.get_fetch_consumer()
+        name, callback = harvest_queue.get_fetch_queue_name(), harvest_queue.fetch_callback
+    if isinstance(consumer, harvest_queue.RedisConsumer):
+        options = dict(consumer.redis.connection_pool.connection_kwargs)
+        options.update(socket_timeout=None, orig_socket_timeout=None, socket_keepalive=True)
+        consumer.redis = redis.Redis(connection_pool=redis.ConnectionPool(
+            connection_class=consumer.redis.connection_pool.connection_class, **options))
+    for method, header, body in consumer.consume(queue=name):
+        callback(consumer, method, header, body)
+
+
 def returned_sources() -> list[str]:
     """The ids of the harvest sources that bring entries returned by upper platforms
     (deactivated ones too: their entries stay until the source is cleared)."""
