@@ -148,3 +148,72 @@ def test_returned_entries_arrive_with_their_origin_stay_in_step_and_never_go_bac
     finally:
         city_admin.action.harvest_source_clear(id=source)
         prov.action.harvest_source_clear(id=upward)
+
+
+def _returned_source(sysadmin_context, department: dict[str, Any]):
+    from ckan.tests import helpers
+    from ckanext.harvest.model import HarvestSource
+
+    return HarvestSource.get(helpers.call_action(
+        "harvest_source_create", dict(sysadmin_context), name="province-returns",
+        title="省政务数据共享平台", url="http://province.example/catalog.ttl",
+        source_type="govshare_dcat", owner_org=department["id"],
+        config=json.dumps({"returned": True}))["id"])
+
+
+def _returned_object(source, department: dict[str, Any], title: str):
+    """A harvest object of a returned source, as the gather stage leaves it: the entry
+    of the province (its IRI there, its publisher) parsed into a dict."""
+    from ckanext.harvest.model import HarvestJob, HarvestObject
+
+    job = HarvestJob(source=source)
+    job.save()
+    dataset = entry_data(department, title=title, open_type="closed")
+    dataset["name"] = "province-" + dataset["resource_code"].replace("/", "-")  # gather names it
+    guid = f"http://province.example/dataset/{dataset['name']}"
+    dataset["extras"] = [{"key": "uri", "value": guid},
+                         {"key": "publisher_name", "value": "省公安厅"},
+                         {"key": "publisher_identifier", "value": uscc(9001)}]
+    obj = HarvestObject(guid=guid, job=job, source=source, content=json.dumps(dataset))
+    obj.save()
+    return obj
+
+
+def test_a_returned_entry_and_its_origin_are_saved_together_or_not_at_all(
+        app, sysadmin_context, monkeypatch):
+    """The origin row is written in the entry's own transaction: an import that fails
+    after the entry was written leaves neither the entry nor its origin."""
+    from ckan import model
+    from ckanext.govshare import timeliness
+    from ckanext.govshare.harvesters.dcat import GovshareDCATHarvester
+    from ckanext.govshare.model import EntryOrigin
+    from ckanext.harvest.model import HarvestObjectError
+
+    department = make_department(title="市大数据局")
+    with app.flask_app.test_request_context():
+        source = _returned_source(sysadmin_context, department)
+        obj = _returned_object(source, department, "全省人口基础信息")
+        assert GovshareDCATHarvester().import_stage(obj) is True, [
+            e.message for e in model.Session.query(HarvestObjectError).filter_by(
+                harvest_object_id=obj.id)]
+        entry = model.Package.get(obj.package_id)
+        assert entry.title == "全省人口基础信息"
+        origin = model.Session.get(EntryOrigin, entry.id)
+        assert origin is not None and origin.department == "省公安厅"
+        assert origin.department_code == uscc(9001) and origin.remote_uri == obj.guid
+
+        # A failure after the entry (and its origin) was written, before the commit.
+        def fails(package_id: str) -> None:
+            raise RuntimeError("after the write")
+
+        monkeypatch.setattr(timeliness, "record_resources", fails)
+        failing = _returned_object(source, department, "全省车辆登记信息")
+        failing_id = failing.id
+        assert GovshareDCATHarvester().import_stage(failing) is False
+        model.Session.remove()
+        assert not model.Session.query(model.Package).filter(
+            model.Package.title == "全省车辆登记信息").count()
+        assert model.Session.query(EntryOrigin).count() == 1  # the first entry's only
+        errors = model.Session.query(HarvestObjectError).filter_by(
+            harvest_object_id=failing_id).all()
+        assert errors and "after the write" in errors[0].message

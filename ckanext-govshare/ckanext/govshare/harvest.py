@@ -9,7 +9,10 @@ What govshare adds to that harvester, through its ``IDCATRDFHarvester`` hooks:
 * entries harvested from a source whose config has ``"returned": true`` are data returned
   by an upper platform (回流): their origin (platform, department) is kept in
   ``EntryOrigin`` and shown on the entry, and the catalog never exports them upward as the
-  city's own (``catalog_pages``).
+  city's own (``catalog_pages``). The origin row is written by the entry's own
+  ``package_create`` / ``package_update`` (``after_dataset_create`` / ``_update``, before its
+  commit), so an entry and its origin are saved together or not at all: a returned entry
+  without its origin would be exported upward as the city's own.
 """
 from __future__ import annotations
 
@@ -27,9 +30,11 @@ from ckanext.govshare.model.harvest import EntryOrigin
 # The parse side (profiles/govshare.py) gives the publisher as these extras (ckanext-dcat's
 # names); they are no catalog field and are not stored.
 PUBLISHER_NAME, PUBLISHER_CODE = "publisher_name", "publisher_identifier"
-ORIGIN_KEY = "govshare_origin"
 _token: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar("govshare_harvest_token",
                                                                       default=None)
+# The origin of the returned entry being imported, until its package_create/_update writes it.
+_origin: contextvars.ContextVar[Optional[dict[str, Any]]] = contextvars.ContextVar(
+    "govshare_harvest_origin", default=None)
 
 
 def source_config(harvest_source: Any) -> dict[str, Any]:
@@ -98,12 +103,34 @@ def unchanged(existing_id: str, incoming: dict[str, Any]) -> bool:
     return _catalog_values(existing) == _catalog_values(incoming)
 
 
-def _take_origin(dataset_dict: dict[str, Any], temp_dict: dict[str, Any]) -> None:
+def _take_origin(harvest_object: Any, dataset_dict: dict[str, Any]) -> None:
+    """Take the publisher extras out of the dict; for a returned source, hold the entry's
+    origin for its write (``write_origin``)."""
     extras = dataset_dict.get("extras") or []
     found = {e["key"]: e["value"] for e in extras if e["key"] in (PUBLISHER_NAME, PUBLISHER_CODE)}
     dataset_dict["extras"] = [e for e in extras if e["key"] not in found]
-    temp_dict[ORIGIN_KEY] = {"department": found.get(PUBLISHER_NAME),
-                             "department_code": found.get(PUBLISHER_CODE)}
+    source = harvest_object.source
+    if not source_config(source).get("returned"):
+        _origin.set(None)
+        return
+    _origin.set({"package_id": dataset_dict.get("id"), "harvest_source_id": source.id,
+                 "platform": source.title or source.url, "platform_url": source.url,
+                 "department": found.get(PUBLISHER_NAME) or "",
+                 "department_code": found.get(PUBLISHER_CODE) or "",
+                 "remote_uri": harvest_object.guid})
+
+
+def write_origin(package_id: str) -> None:
+    """Add the held origin of the entry just written to the session of its write (the
+    action's commit saves both); nothing for any other write."""
+    origin = _origin.get()
+    if not origin or origin["package_id"] != package_id:
+        return
+    _origin.set(None)
+    row = model.Session.get(EntryOrigin, package_id) or EntryOrigin(package_id=package_id)
+    for key, value in origin.items():
+        setattr(row, key, value)
+    model.Session.add(row)
 
 
 def is_own(uri: str) -> bool:
@@ -114,7 +141,7 @@ def is_own(uri: str) -> bool:
 def before_create(harvest_object: Any, dataset_dict: dict[str, Any],
                   temp_dict: dict[str, Any]) -> None:
     """A platform never imports its own entries back (ckanext-dcat skips an emptied dict)."""
-    _take_origin(dataset_dict, temp_dict)
+    _take_origin(harvest_object, dataset_dict)
     if is_own(harvest_object.guid or ""):
         dataset_dict.clear()
 
@@ -122,30 +149,10 @@ def before_create(harvest_object: Any, dataset_dict: dict[str, Any],
 def before_update(harvest_object: Any, dataset_dict: dict[str, Any],
                   temp_dict: dict[str, Any]) -> None:
     """An unchanged entry is not written (ckanext-dcat skips an emptied dict)."""
-    _take_origin(dataset_dict, temp_dict)
+    _take_origin(harvest_object, dataset_dict)
     if unchanged(dataset_dict["id"], dataset_dict):
         harvest_object.package_id = dataset_dict["id"]  # still the entry's current object
         dataset_dict.clear()
-
-
-def after_import(harvest_object: Any, dataset_dict: dict[str, Any],
-                 temp_dict: dict[str, Any]) -> Optional[str]:
-    """Keep the origin of a returned entry (回流) in step with its source."""
-    source = harvest_object.source
-    if not dataset_dict or not source_config(source).get("returned"):
-        return None
-    origin = temp_dict.get(ORIGIN_KEY) or {}
-    row = model.Session.get(EntryOrigin, dataset_dict["id"]) or EntryOrigin(
-        package_id=dataset_dict["id"])
-    row.harvest_source_id = source.id
-    row.platform = source.title or source.url
-    row.platform_url = source.url
-    row.department = origin.get("department") or ""
-    row.department_code = origin.get("department_code") or ""
-    row.remote_uri = harvest_object.guid
-    model.Session.add(row)
-    model.Session.commit()
-    return None
 
 
 # ------------------------------------------------------------------ the consumers
