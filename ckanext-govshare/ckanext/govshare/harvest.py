@@ -13,6 +13,11 @@ What govshare adds to that harvester, through its ``IDCATRDFHarvester`` hooks:
   ``package_create`` / ``package_update`` (``after_dataset_create`` / ``_update``, before its
   commit), so an entry and its origin are saved together or not at all: a returned entry
   without its origin would be exported upward as the city's own.
+* a returned source takes only the entries the upper platform marked as returned to this
+  platform: ``returned_to`` (回流对象, ``gs:returnedTo``) lists the 统一社会信用代码 of the
+  departments or platforms an entry is returned to; the source's is its config's
+  ``"returned_to"``, else its department's. An entry whose mark is taken away is withdrawn here
+  like one the upper platform deleted.
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from typing import Any, Optional
 
 import ckan.plugins.toolkit as tk
 from ckan import model
+from rdflib.namespace import DCAT, RDF
 
 from ckanext.govshare import schema as catalog
 from ckanext.govshare import vocab
@@ -30,6 +36,9 @@ from ckanext.govshare.model.harvest import EntryOrigin
 # The parse side (profiles/govshare.py) gives the publisher as these extras (ckanext-dcat's
 # names); they are no catalog field and are not stored.
 PUBLISHER_NAME, PUBLISHER_CODE = "publisher_name", "publisher_identifier"
+# A platform's own routing, never taken from the platform harvested: whom it returns an
+# entry to (an upper platform's marks for its lower levels are no field of the copy).
+OWN_FIELDS = ("returned_to",)
 _token: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar("govshare_harvest_token",
                                                                       default=None)
 # The origin of the returned entry being imported, until its package_create/_update writes it.
@@ -60,6 +69,33 @@ def update_session(session: Any) -> Any:
     return session
 
 
+def recipient(harvest_source: Any) -> Optional[str]:
+    """The 统一社会信用代码 by which the upper platform marks what it returns to this one."""
+    code = source_config(harvest_source).get("returned_to")
+    if code:
+        return str(code).strip()
+    package = model.Package.get(harvest_source.id)
+    owner = model.Group.get(package.owner_org) if package and package.owner_org else None
+    return (owner.extras or {}).get("department_code") if owner else None
+
+
+def after_parsing(parser: Any, harvest_job: Any) -> tuple[Any, list[str]]:
+    """A returned source's catalog page without the entries not marked for this platform."""
+    source = harvest_job.source
+    if not source_config(source).get("returned"):
+        return parser, []
+    code = recipient(source)
+    if not code:
+        return None, [tk._("A returned source needs the unified social credit code the upper "
+                           "platform marks its returned entries with: \"returned_to\" in its "
+                           "configuration, or a department with a code")]
+    marker = vocab.term("returned_to")
+    for dataset in list(parser.g.subjects(RDF.type, DCAT.Dataset)):
+        if code not in {str(o).strip() for o in parser.g.objects(dataset, marker)}:
+            parser.g.remove((dataset, RDF.type, DCAT.Dataset))
+    return parser, []
+
+
 # ------------------------------------------------------------------ importing
 
 def _blank(value: Any) -> bool:
@@ -87,7 +123,8 @@ def _tags(entry: dict[str, Any]) -> list[str]:
 
 def _catalog_values(entry: dict[str, Any]) -> dict[str, Any]:
     values = {f["field_name"]: _comparable(entry.get(f["field_name"]))
-              for f in catalog.dataset_fields() if f["field_name"] != "tag_string"}
+              for f in catalog.dataset_fields()
+              if f["field_name"] != "tag_string" and f["field_name"] not in OWN_FIELDS}
     values["tag_string"] = _tags(entry)
     owner = model.Group.get(entry.get("owner_org") or "")  # by name or id
     values["owner_org"] = owner.id if owner else None
@@ -104,11 +141,13 @@ def unchanged(existing_id: str, incoming: dict[str, Any]) -> bool:
 
 
 def _take_origin(harvest_object: Any, dataset_dict: dict[str, Any]) -> None:
-    """Take the publisher extras out of the dict; for a returned source, hold the entry's
-    origin for its write (``write_origin``)."""
+    """Take the publisher extras and this platform's own fields out of the dict; for a
+    returned source, hold the entry's origin for its write (``write_origin``)."""
     extras = dataset_dict.get("extras") or []
     found = {e["key"]: e["value"] for e in extras if e["key"] in (PUBLISHER_NAME, PUBLISHER_CODE)}
     dataset_dict["extras"] = [e for e in extras if e["key"] not in found]
+    for name in OWN_FIELDS:  # left out: an update keeps this platform's own
+        dataset_dict.pop(name, None)
     source = harvest_object.source
     if not source_config(source).get("returned"):
         _origin.set(None)

@@ -91,6 +91,9 @@ class GovsharePlugin(DefaultTranslation, p.SingletonPlugin):
     def update_session(self, session: Any) -> Any:
         return harvest.update_session(session)
 
+    def after_parsing(self, rdf_parser: Any, harvest_job: Any) -> tuple[Any, list[str]]:
+        return harvest.after_parsing(rdf_parser, harvest_job)
+
     def before_create(self, harvest_object: Any, dataset_dict: dict[str, Any],
                       temp_dict: dict[str, Any]) -> None:
         harvest.before_create(harvest_object, dataset_dict, temp_dict)
