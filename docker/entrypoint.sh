@@ -6,6 +6,11 @@
 #              exec gunicorn on :5000
 #   worker     wait for the services, then exec `ckan jobs worker [QUEUES...]`
 #   scheduler  wait, then queue the periodic jobs (govshare escalate, sync-open) for the worker
+#              and run `ckan harvester run` (harvest jobs due, finished jobs marked)
+#   harvest-gather, harvest-fetch
+#              wait, then exec ckanext-harvest's consumer of that queue (Redis):
+#              `ckan govshare harvest-consumer gather|fetch` (ckanext-harvest's own
+#              `ckan harvester gather-consumer` exits after 5 s without a job under redis-py 8)
 #   init       wait, initialise, exit (a one-shot job for deployments that prefer it)
 #   *          anything else runs as given, e.g. `ckan search-index rebuild`
 #
@@ -103,6 +108,14 @@ case $cmd in
     scheduler)
         python "$TOOLS/wait_for_services.py"
         exec python "$TOOLS/scheduler.py"
+        ;;
+    harvest-gather)
+        python "$TOOLS/wait_for_services.py"
+        exec ckan govshare harvest-consumer gather
+        ;;
+    harvest-fetch)
+        python "$TOOLS/wait_for_services.py"
+        exec ckan govshare harvest-consumer fetch
         ;;
     init)
         python "$TOOLS/wait_for_services.py"

@@ -3,15 +3,20 @@
 #
 #   scripts/stack.sh install     apt + pip, into .venv/ (idempotent)
 #   scripts/stack.sh services    start PostgreSQL, Redis and Solr (idempotent)
-#   scripts/stack.sh run         install, services, migrate, admin, demo data, RQ worker, and
-#                                CKAN under gunicorn (docker/gunicorn.conf.py) until /health is ok
+#   scripts/stack.sh run         install, services, migrate, admin, demo data, RQ worker, the
+#                                harvest consumers and scheduler, and CKAN under gunicorn
+#                                (docker/gunicorn.conf.py) until /health is ok
 #   scripts/stack.sh dev         the same, but `ckan run` in the foreground with auto-reload
 #   scripts/stack.sh test [ARGS] install, services, test database, pytest ARGS
 #   scripts/stack.sh stop        stop exactly what this script started
+#   scripts/stack.sh harvest INI DIR / harvest-stop DIR
+#                                the harvest consumers and scheduler of the site of INI alone
+#                                (pid files and log in DIR), as run starts them
 #
 # Everything lives under .stack/; ports are picked at first start (the usual
 # one, or the next free one) and written to .stack/<service>/port. Logs: .stack/ckan/ckan.log
-# (gunicorn), .stack/ckan/worker.log (RQ), .stack/{pg,redis,solr}/.
+# (gunicorn), .stack/ckan/worker.log (RQ), .stack/ckan/harvest.log (harvest consumers and
+# scheduler), .stack/{pg,redis,solr}/.
 set -euo pipefail
 LOG_TAG=stack
 # shellcheck source=scripts/lib.sh
@@ -115,6 +120,8 @@ DEV_INI="$ROOT/config/development.ini"
 CKAN_PID="$STACK/ckan/ckan.pid"        # gunicorn's master (make run)
 DEVSERVER_PID="$STACK/ckan/dev.pid"    # `ckan run` (make dev)
 WORKER_PID="$STACK/ckan/worker.pid"    # the RQ worker, for both
+# The harvest consumers and scheduler, for both: .stack/ckan/harvest-*.pid (start_harvest).
+HARVEST_INTERVAL=${GOVSHARE_HARVEST_INTERVAL:-300}  # seconds between `ckan harvester run`s
 
 ensure_admin() {
     local pwfile="$ROOT/admin-password.txt"
@@ -181,8 +188,30 @@ prepare_site() {
     "$CKAN" -c "$DEV_INI" govshare demo-load
     "$CKAN" -c "$DEV_INI" govshare synonyms-push >/dev/null  # a fresh Solr gets the list back
     "$CKAN" -c "$DEV_INI" govshare sources rebuild >/dev/null  # 一数一源: entries loaded before the index existed
-    # xloader's jobs use the default queue; later queues (harvest) get a line each here.
+    # xloader's jobs use the default queue.
     start_bg "RQ worker" "$WORKER_PID" "$STACK/ckan/worker.log" "$CKAN" -c "$DEV_INI" jobs worker || true
+    start_harvest "$DEV_INI" "$STACK/ckan"
+}
+
+# ckanext-harvest as docker/ runs it: its gather and fetch consumers (Redis queues; `ckan
+# govshare harvest-consumer`, as ckanext-harvest's own exit after 5 s idle under redis-py 8) and the
+# periodic `ckan harvester run` (jobs due by their source's frequency, finished jobs marked),
+# by the image's scheduler with the harvest only (escalate and sync-open stay manual here).
+start_harvest() { # INI DIR: the site of INI; pid files, heartbeat and harvest.log in DIR
+    local ini=$1 dir=$2 log="$2/harvest.log"
+    mkdir -p "$dir"
+    start_bg "harvest gather consumer" "$dir/harvest-gather.pid" "$log" "$CKAN" -c "$ini" govshare harvest-consumer gather || true
+    start_bg "harvest fetch consumer" "$dir/harvest-fetch.pid" "$log" "$CKAN" -c "$ini" govshare harvest-consumer fetch || true
+    PATH="$VENV/bin:$PATH" CKAN_INI="$ini" CKAN_REDIS_URL="" GOVSHARE_ESCALATE_AT="" \
+        GOVSHARE_SYNC_OPEN_INTERVAL=0 GOVSHARE_HARVEST_INTERVAL="$HARVEST_INTERVAL" \
+        GOVSHARE_SCHEDULER_HEARTBEAT="$dir/scheduler.alive" \
+        start_bg "harvest scheduler" "$dir/harvest-scheduler.pid" "$log" "$PY" "$ROOT/docker/tools/scheduler.py" || true
+}
+
+stop_harvest() { # DIR
+    stop_pidfile "harvest scheduler" "$1/harvest-scheduler.pid"
+    stop_pidfile "harvest gather consumer" "$1/harvest-gather.pid"
+    stop_pidfile "harvest fetch consumer" "$1/harvest-fetch.pid"
 }
 
 # Until GET /health answers 200 (PostgreSQL, Solr and Redis reachable from CKAN).
@@ -219,7 +248,7 @@ cmd_run() {
     # can fetch them from the portal; unchanged files are skipped by their hash.
     quiet "$CKAN" -c "$DEV_INI" xloader submit all || log "xloader: some resources were not submitted (see above)"
     log "portal: http://127.0.0.1:$PORT   (sysadmin: admin, password in admin-password.txt)"
-    log "logs: .stack/ckan/ckan.log (gunicorn), .stack/ckan/worker.log (jobs); stop everything with: make stop"
+    log "logs: .stack/ckan/ckan.log (gunicorn), .stack/ckan/worker.log (jobs), .stack/ckan/harvest.log (harvesting); stop everything with: make stop"
 }
 
 # `ckan run` in the foreground, reloading on code changes; Ctrl-C stops it (the services
@@ -310,6 +339,7 @@ cmd_stop() {
     stop_pidfile "CKAN (gunicorn)" "$CKAN_PID"
     stop_pidfile "the development server" "$DEVSERVER_PID"
     stop_pidfile "RQ worker" "$WORKER_PID"
+    stop_harvest "$STACK/ckan"
     bash "$ROOT/scripts/solr.sh" stop || true
     # redis-server renames its process: its command line is "redis-server 127.0.0.1:PORT".
     if [[ -f "$STACK/redis/redis.pid" ]]; then
@@ -329,5 +359,7 @@ case "${1:-}" in
     dev) cmd_dev ;;
     test) shift; cmd_test "$@" ;;
     stop) cmd_stop ;;
-    *) die "usage: $0 install|services|run|dev|test [pytest args]|stop" ;;
+    harvest) shift; start_harvest "$@" ;;  # INI DIR: the harvest processes of another site
+    harvest-stop) shift; stop_harvest "$@" ;;  # DIR
+    *) die "usage: $0 install|services|run|dev|test [pytest args]|stop|harvest INI DIR|harvest-stop DIR" ;;
 esac

@@ -126,12 +126,20 @@ class Platform:
             self.server.wait()
 
 
+def _shared_namespace() -> str:
+    """The govshare namespace both platforms use (as platforms that exchange catalogs must:
+    terms are read by IRI): this process's."""
+    from ckanext.govshare import vocab
+    return f"govshare.rdf.namespace = {vocab.namespace()}"
+
+
 def city(tmp: Path, **settings: str) -> Platform:
     """This process's site (its database and core) served over HTTP at its own address, so
     that the links in its catalog (hydra:next, landing pages) lead back to it."""
     port = free_port()
     ini = tmp / "city.ini"
-    lines = ["[app:main]", f"use = config:{TEST_INI}", f"ckan.site_url = http://127.0.0.1:{port}"]
+    lines = ["[app:main]", f"use = config:{TEST_INI}", f"ckan.site_url = http://127.0.0.1:{port}",
+             _shared_namespace()]
     lines += [f"{k} = {v}" for k, v in settings.items()]
     ini.write_text("\n".join(lines + [""]))
     return Platform("city", ini, f"http://127.0.0.1:{port}", own=False)
@@ -157,6 +165,7 @@ def province(tmp: Path, **settings: str) -> Platform:
         f"ckan.site_url = http://127.0.0.1:{port}",
         "ckan.site_id = govshare_province_test",
         "ckan.site_title = 省政务数据共享平台",
+        _shared_namespace(),
     ]
     lines += [f"{k} = {v}" for k, v in settings.items()]
     ini.write_text("\n".join(lines + [""]))

@@ -82,7 +82,7 @@ ENTRIES = [
          open_type="authorized", open_condition="经申请审核后开放", update_frequency="semiannual",
          provider_unit="人口管理科", format_class="spreadsheet", format_type="xlsx",
          tag_string="人口,户籍", record_count="123456", storage_size_gb="2.5",
-         related_codes=["101001/000001"],
+         related_codes=["101001/000001"], returned_to=["114106000000090021"],
          info_items=[{"name": "姓名", "data_type": "C", "length": "50", "share_type": "conditional",
                       "open": "true"},
                      {"name": "出生日期", "data_type": "D", "share_type": "none", "open": "false"},

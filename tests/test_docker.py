@@ -326,7 +326,7 @@ def test_entrypoint_and_healthchecks_run_tools_the_image_has():
     usage = subprocess.run([sys.executable, str(files["/srv/app/tools/healthcheck.py"]), "?"],
                            capture_output=True, text=True)
     assert usage.returncode == 1
-    checks = re.findall(r'"/srv/app/tools/healthcheck.py", "(\w+)"', compose)
+    checks = re.findall(r'"/srv/app/tools/healthcheck.py", "([\w-]+)"', compose)
     assert sorted(checks) == sorted(usage.stderr.split()[-1].split("|"))
 
 
@@ -648,7 +648,8 @@ def test_two_scheduler_processes_queue_each_job_once(tmp_path):
                 all("lock" in log.read_text() for log in logs) and (tmp_path / "calls").exists()):
             time.sleep(0.2)
         time.sleep(1)
-        assert (tmp_path / "calls").read_text().splitlines() == ["govshare escalate --enqueue", "govshare audit-sweep"]
+        assert (tmp_path / "calls").read_text().splitlines() == [
+            "govshare escalate --enqueue", "govshare audit-sweep", "harvester run"]
         roles = ["scheduler: holds the lock" in log.read_text() for log in logs]
         assert sorted(roles) == [False, True]
         assert "standing by" in logs[roles.index(False)].read_text()

@@ -76,14 +76,21 @@ def test_returned_entries_arrive_with_their_origin_stay_in_step_and_never_go_bac
                "password=Binzhou-platform-2024")
     prov.action.organization_member_create(id=binzhou["id"], username="binzhou-platform",
                                            role="member")
+    # Returned to the city: marked with the code the province knows the city by.
+    to_city = [binzhou["department_code"]]
     returned = {
         "unconditional": prov.action.package_create(**entry_data(
-            police, title="全省人口基础信息", open_type="closed")),
+            police, title="全省人口基础信息", open_type="closed", returned_to=to_city)),
         "conditional": prov.action.package_create(**entry_data(
             police, title="全省车辆登记信息", share_type="conditional",
             share_condition="限公安交管业务使用", usage_scope=["work_reference"],
-            open_type="closed")),
+            open_type="closed", returned_to=to_city)),
+        "unmarked later": prov.action.package_create(**entry_data(
+            police, title="全省驾驶人信息", open_type="closed", returned_to=to_city)),
     }
+    # Seen by the city's account, but returned to another city only.
+    elsewhere = prov.action.package_create(**entry_data(
+        police, title="全省出入境信息", open_type="closed", returned_to=[uscc(9003)]))
     # Not yet registered (备案) at the province: not in the catalog the city's account sees.
     kept_back = prov.action.package_create(**entry_data(
         police, title="全省案件信息", open_type="closed", catalog_state="draft"))
@@ -102,7 +109,7 @@ def test_returned_entries_arrive_with_their_origin_stay_in_step_and_never_go_bac
     source = city_admin.action.harvest_source_create(
         name="province-return", title="省政务数据共享平台", url=f"{upper.url}/catalog.ttl",
         source_type="govshare_dcat", owner_org=authority["id"],
-        config=json.dumps({"returned": True,
+        config=json.dumps({"returned": True, "returned_to": binzhou["department_code"],
                            "api_token": upper.token("binzhou-platform")}))["id"]
     try:
         lower.harvest(source, city_admin)
@@ -110,6 +117,8 @@ def test_returned_entries_arrive_with_their_origin_stay_in_step_and_never_go_bac
         wanted = {e["resource_code"] for e in returned.values()}
         assert wanted <= set(here)
         assert kept_back["resource_code"] not in here, "the province returned what it keeps back"
+        assert elsewhere["resource_code"] in codes(upper.api(upper.token("binzhou-platform")))
+        assert elsewhere["resource_code"] not in here, "taken though returned to another city"
         assert list(here).count(own["resource_code"]) == 1 and \
             here[own["resource_code"]]["id"] == own["id"], "the city took its own entry back"
 
@@ -137,9 +146,11 @@ def test_returned_entries_arrive_with_their_origin_stay_in_step_and_never_go_bac
         prov.action.package_patch(id=returned["conditional"]["id"],
                                   share_condition="限公安交管与应急管理业务使用")
         prov.action.package_delete(id=returned["unconditional"]["id"])
+        prov.action.package_patch(id=returned["unmarked later"]["id"], returned_to=[])
         lower.harvest(source, city_admin)
         here = codes(city_admin)
         assert returned["unconditional"]["resource_code"] not in here
+        assert returned["unmarked later"]["resource_code"] not in here, "kept though unmarked"
         assert here[returned["conditional"]["resource_code"]]["share_condition"] == \
             "限公安交管与应急管理业务使用"
         before = {c: e["metadata_modified"] for c, e in here.items()}
@@ -148,3 +159,86 @@ def test_returned_entries_arrive_with_their_origin_stay_in_step_and_never_go_bac
     finally:
         city_admin.action.harvest_source_clear(id=source)
         prov.action.harvest_source_clear(id=upward)
+
+
+def _returned_source(sysadmin_context, department: dict[str, Any]):
+    from ckan.tests import helpers
+    from ckanext.harvest.model import HarvestSource
+
+    return HarvestSource.get(helpers.call_action(
+        "harvest_source_create", dict(sysadmin_context), name="province-returns",
+        title="省政务数据共享平台", url="http://province.example/catalog.ttl",
+        source_type="govshare_dcat", owner_org=department["id"],
+        config=json.dumps({"returned": True}))["id"])
+
+
+def _returned_object(source, department: dict[str, Any], title: str):
+    """A harvest object of a returned source, as the gather stage leaves it: the entry
+    of the province (its IRI there, its publisher) parsed into a dict."""
+    from ckanext.harvest.model import HarvestJob, HarvestObject
+
+    job = HarvestJob(source=source)
+    job.save()
+    dataset = entry_data(department, title=title, open_type="closed")
+    dataset["name"] = "province-" + dataset["resource_code"].replace("/", "-")  # gather names it
+    guid = f"http://province.example/dataset/{dataset['name']}"
+    dataset["extras"] = [{"key": "uri", "value": guid},
+                         {"key": "publisher_name", "value": "省公安厅"},
+                         {"key": "publisher_identifier", "value": uscc(9001)}]
+    obj = HarvestObject(guid=guid, job=job, source=source, content=json.dumps(dataset))
+    obj.save()
+    return obj
+
+
+def test_a_returned_entry_and_its_origin_are_saved_together_or_not_at_all(
+        app, sysadmin_context, monkeypatch):
+    """The origin row is written in the entry's own transaction: an import that fails
+    after the entry was written leaves neither the entry nor its origin."""
+    from ckan import model
+    from ckanext.govshare import timeliness
+    from ckanext.govshare.harvesters.dcat import GovshareDCATHarvester
+    from ckanext.govshare.model import EntryOrigin
+    from ckanext.harvest.model import HarvestObjectError
+
+    department = make_department(title="市大数据局")
+    with app.flask_app.test_request_context():
+        source = _returned_source(sysadmin_context, department)
+        obj = _returned_object(source, department, "全省人口基础信息")
+        assert GovshareDCATHarvester().import_stage(obj) is True, [
+            e.message for e in model.Session.query(HarvestObjectError).filter_by(
+                harvest_object_id=obj.id)]
+        entry = model.Package.get(obj.package_id)
+        assert entry.title == "全省人口基础信息"
+        origin = model.Session.get(EntryOrigin, entry.id)
+        assert origin is not None and origin.department == "省公安厅"
+        assert origin.department_code == uscc(9001) and origin.remote_uri == obj.guid
+
+        # A failure after the entry (and its origin) was written, before the commit.
+        def fails(package_id: str) -> None:
+            raise RuntimeError("after the write")
+
+        monkeypatch.setattr(timeliness, "record_resources", fails)
+        failing = _returned_object(source, department, "全省车辆登记信息")
+        failing_id = failing.id
+        assert GovshareDCATHarvester().import_stage(failing) is False
+        model.Session.remove()
+        assert not model.Session.query(model.Package).filter(
+            model.Package.title == "全省车辆登记信息").count()
+        assert model.Session.query(EntryOrigin).count() == 1  # the first entry's only
+        errors = model.Session.query(HarvestObjectError).filter_by(
+            harvest_object_id=failing_id).all()
+        assert errors and "after the write" in errors[0].message
+
+
+def test_the_return_marker_takes_credit_codes_only(sysadmin_context):
+    from ckan.plugins import toolkit
+    from ckan.tests import helpers
+
+    department = make_department()
+    with pytest.raises(toolkit.ValidationError) as refused:
+        helpers.call_action("package_create", dict(sysadmin_context), **entry_data(
+            department, returned_to=[uscc(9002), "12345"]))
+    assert "12345" in str(refused.value.error_dict["returned_to"])
+    made = helpers.call_action("package_create", dict(sysadmin_context), **entry_data(
+        department, returned_to=[uscc(9002)]))
+    assert made["returned_to"] == [uscc(9002)]

@@ -6,6 +6,10 @@
     worker     this container's RQ worker is registered in Redis and alive
     scheduler  the scheduler loop (holding the lock or standing by) has touched its heartbeat
                within 2 minutes
+    harvest-gather, harvest-fetch
+               ckanext-harvest's consumer of that queue (`ckan govshare harvest-consumer
+               gather|fetch`) is alive in this container and Redis, where it waits for
+               jobs, answers
 """
 from __future__ import annotations
 
@@ -66,7 +70,33 @@ def scheduler() -> None:
         die(f"the scheduler loop has not run for {age:.0f} s")
 
 
-CHECKS = {"web": web, "worker": worker, "scheduler": scheduler}
+def consumer(queue: str) -> None:
+    """A live process of this container runs ``ckan govshare harvest-consumer QUEUE``."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    alive = False
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if "harvest-consumer" in argv and queue in argv:
+            alive = True
+            break
+    if not alive:
+        die(f"no `ckan govshare harvest-consumer {queue}` process is running")
+    try:
+        Redis.from_url(os.environ["CKAN_REDIS_URL"], socket_connect_timeout=5,
+                       socket_timeout=5).ping()
+    except RedisError as e:
+        die(f"Redis: {e}")
+
+
+CHECKS = {"web": web, "worker": worker, "scheduler": scheduler,
+          "harvest-gather": lambda: consumer("gather"),
+          "harvest-fetch": lambda: consumer("fetch")}
 
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in CHECKS:

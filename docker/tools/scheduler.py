@@ -6,7 +6,11 @@ GOVSHARE_ESCALATE_AT: local times (TZ) of `ckan govshare escalate`, e.g. "07:00"
 audit log, records past their retention out of it) runs with it.
 GOVSHARE_SYNC_OPEN_INTERVAL: seconds between `ckan govshare sync-open` runs, only while
 govshare.open_site.url is set; 0: never.
-Each round of the loop touches HEARTBEAT, which `healthcheck.py scheduler` reads.
+GOVSHARE_HARVEST_INTERVAL: seconds between `ckan harvester run` runs (ckanext-harvest: it
+starts the jobs of sources due by their frequency and marks finished jobs as finished; the
+gather and fetch consumers do the harvesting); the first one at start; 0: never.
+Each round of the loop touches HEARTBEAT (GOVSHARE_SCHEDULER_HEARTBEAT, default
+/tmp/govshare-scheduler.alive), which `healthcheck.py scheduler` reads.
 
 Only one scheduler queues jobs, however many run (`--scale scheduler=2`, a second stack on
 the same Redis by mistake): the one holding LOCK in Redis (redis-py's Lock, a key with a
@@ -25,7 +29,7 @@ import time
 
 from messages import die, log
 
-HEARTBEAT = "/tmp/govshare-scheduler.alive"
+HEARTBEAT = os.environ.get("GOVSHARE_SCHEDULER_HEARTBEAT") or "/tmp/govshare-scheduler.alive"
 LOCK = "govshare:scheduler"
 LOCK_TTL = 120  # seconds; longer than a round plus the longest `ckan ... --enqueue`
 ROUND = 20  # seconds between rounds
@@ -88,13 +92,15 @@ def escalate_times(value: str) -> list[datetime.time]:
 def main() -> None:
     times = escalate_times(os.environ.get("GOVSHARE_ESCALATE_AT", "07:00"))
     interval = int(os.environ.get("GOVSHARE_SYNC_OPEN_INTERVAL", "3600") or 0)
+    harvest = int(os.environ.get("GOVSHARE_HARVEST_INTERVAL", "900") or 0)
     log(f"scheduler: escalate at {', '.join(t.strftime('%H:%M') for t in times) or 'never'} "
-        f"({time.strftime('%Z')}); sync-open every {interval or 'never'} s when the open site is set")
-    lock = scheduler_lock(os.environ["CKAN_REDIS_URL"])
+        f"({time.strftime('%Z')}); sync-open every {interval or 'never'} s when the open site is set; "
+        f"harvester run every {harvest or 'never'} s")
+    lock = scheduler_lock(os.environ.get("CKAN_REDIS_URL") or ckan_option("ckan.redis.url"))
     # `docker compose stop`: release the lock (finally) so a standby takes over at once.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        loop(lock, times, interval)
+        loop(lock, times, interval, harvest)
     finally:
         if lock.local.token is not None:
             try:
@@ -103,9 +109,10 @@ def main() -> None:
                 pass
 
 
-def loop(lock, times: list[datetime.time], interval: int) -> None:
+def loop(lock, times: list[datetime.time], interval: int, harvest: int = 0) -> None:
     done: dict[datetime.time, datetime.date] = {}
     next_sync = time.monotonic() + 60
+    next_harvest = time.monotonic()
     holding: bool | None = None
     while True:
         with open(HEARTBEAT, "w") as f:
@@ -129,6 +136,9 @@ def loop(lock, times: list[datetime.time], interval: int) -> None:
             next_sync = time.monotonic() + interval
             if ckan_option("govshare.open_site.url") and hold(lock):
                 run_ckan("govshare", "sync-open", "--enqueue")
+        if harvest and time.monotonic() >= next_harvest and hold(lock):
+            next_harvest = time.monotonic() + harvest
+            run_ckan("harvester", "run")
         time.sleep(ROUND)
 
 

@@ -433,3 +433,14 @@ def annual_report(year: int, department: str | None, output: Path) -> None:
     stem.with_suffix(".xlsx").write_bytes(report_xlsx.workbook(shown))
     stem.with_suffix(".pdf").write_bytes(report_pdf.document(shown))
     click.echo(f"wrote {stem}.xlsx and {stem}.pdf")
+
+
+@govshare.command("harvest-consumer")
+@click.argument("queue", type=click.Choice(["gather", "fetch"]))
+def harvest_consumer(queue: str) -> None:
+    """Run ckanext-harvest's gather or fetch consumer, waiting on its Redis queue for good
+    (``ckan harvester gather-consumer`` / ``fetch-consumer`` stop after 5 s without a job
+    under redis-py 8: harvest.consume)."""
+    from ckanext.govshare import harvest
+
+    harvest.consume(queue)

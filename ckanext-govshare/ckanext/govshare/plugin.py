@@ -59,11 +59,13 @@ class GovsharePlugin(DefaultTranslation, p.SingletonPlugin):
         return search.before_dataset_index(pkg_dict)
 
     def after_dataset_create(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        harvest.write_origin(pkg_dict["id"])
         themes.sync_groups(context, pkg_dict)
         sources.index_entry(pkg_dict["id"])
         timeliness.record_resources(pkg_dict["id"])
 
     def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        harvest.write_origin(pkg_dict["id"])
         themes.sync_groups(context, pkg_dict)
         sources.index_entry(pkg_dict["id"])
         timeliness.record_resources(pkg_dict["id"])
@@ -89,6 +91,9 @@ class GovsharePlugin(DefaultTranslation, p.SingletonPlugin):
     def update_session(self, session: Any) -> Any:
         return harvest.update_session(session)
 
+    def after_parsing(self, rdf_parser: Any, harvest_job: Any) -> tuple[Any, list[str]]:
+        return harvest.after_parsing(rdf_parser, harvest_job)
+
     def before_create(self, harvest_object: Any, dataset_dict: dict[str, Any],
                       temp_dict: dict[str, Any]) -> None:
         harvest.before_create(harvest_object, dataset_dict, temp_dict)
@@ -96,11 +101,3 @@ class GovsharePlugin(DefaultTranslation, p.SingletonPlugin):
     def before_update(self, harvest_object: Any, dataset_dict: dict[str, Any],
                       temp_dict: dict[str, Any]) -> None:
         harvest.before_update(harvest_object, dataset_dict, temp_dict)
-
-    def after_create(self, harvest_object: Any, dataset_dict: dict[str, Any],
-                     temp_dict: dict[str, Any]) -> None:
-        return harvest.after_import(harvest_object, dataset_dict, temp_dict)
-
-    def after_update(self, harvest_object: Any, dataset_dict: dict[str, Any],
-                     temp_dict: dict[str, Any]) -> None:
-        return harvest.after_import(harvest_object, dataset_dict, temp_dict)

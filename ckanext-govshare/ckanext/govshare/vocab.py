@@ -2,10 +2,11 @@
 the portal publishes at ``/vocab/<scheme>`` (one per choice field of schemas/dataset.yaml),
 and the EU and IANA vocabularies the national codes map to.
 
-The govshare terms (properties and classes) live in one fixed namespace, the same on every
-instance, so that a provincial platform reads the city's terms as its own; the concepts are
-the portal's (``<site>/vocab/<scheme>#<code>``) and carry their code as ``skos:notation``,
-which is what a reader goes by.
+The govshare terms (properties and classes) live in the namespace of
+``govshare.rdf.namespace``, by default the portal's own ``<site>/ns/govshare#``, whose document
+the portal publishes (``namespace_graph``, ``/ns/govshare``); platforms that exchange catalogs
+share one. The concepts are the portal's (``<site>/vocab/<scheme>#<code>``) and carry their
+code as ``skos:notation``, which is what a reader goes by.
 """
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
 
 from ckanext.govshare import schema as catalog
 
-GS = Namespace("http://purl.org/govshare/ns#")
 EU = "http://publications.europa.eu/resource/authority/"
 EU_FREQUENCY = Namespace(EU + "frequency/")
 EU_ACCESS_RIGHT = Namespace(EU + "access-right/")
@@ -61,6 +61,35 @@ RDF_LANGUAGE = {"zh_Hans_CN": "zh", "en": "en"}
 
 def base_uri() -> str:
     return (tk.config.get("ckanext.dcat.base_uri") or tk.config.get("ckan.site_url")).rstrip("/")
+
+
+NAMESPACE_PATH = "/ns/govshare"
+
+
+def namespace() -> Namespace:
+    """The govshare namespace: ``govshare.rdf.namespace``, else this portal's own."""
+    return Namespace(tk.config.get("govshare.rdf.namespace")
+                     or f"{base_uri()}{NAMESPACE_PATH}#")
+
+
+def ontology() -> URIRef:
+    """The namespace document's IRI (the namespace without its ``#``)."""
+    return URIRef(str(namespace()).rstrip("#"))
+
+
+# Terms of the govshare namespace that are no catalog field: local name → (zh, en) label.
+EXTRA_TERMS = {"InformationItem": ("信息项", "Information item"),
+               "order": ("排列顺序", "Position in its entry"),
+               "regionLevel": ("行政层级", "Administrative level of a department")}
+
+
+def __getattr__(name: str) -> URIRef:
+    """``GS`` and the terms that are no catalog field, in the configured namespace."""
+    terms = {"GS": "", "INFORMATION_ITEM": "InformationItem", "ORDER": "order",
+             "REGION_LEVEL": "regionLevel"}
+    if name not in terms:
+        raise AttributeError(name)
+    return namespace() if name == "GS" else namespace()[terms[name]]
 
 
 # ------------------------------------------------------------------ concept schemes
@@ -136,7 +165,7 @@ def add_scheme(g: Graph, name: str) -> URIRef:
     g.add((node, RDF.type, SKOS.ConceptScheme))
     for label in _labels(field.get("label", field["field_name"])):
         g.add((node, DCT.title, label))
-    g.add((node, RDFS.isDefinedBy, URIRef(str(GS)[:-1])))
+    g.add((node, RDFS.isDefinedBy, ontology()))
     return node
 
 
@@ -165,50 +194,50 @@ def scheme_graph(name: str) -> Graph:
 def term(field_name: str) -> URIRef:
     """The govshare property of a schema field: ``share_type`` → ``gs:shareType``."""
     head, *rest = field_name.split("_")
-    return GS[head + "".join(part.capitalize() for part in rest)]
-
-
-INFORMATION_ITEM = GS.InformationItem
-ORDER = GS.order
-REGION_LEVEL = GS.regionLevel
+    return namespace()[head + "".join(part.capitalize() for part in rest)]
 
 
 def namespace_graph(fields: dict[str, dict[str, Any]]) -> Graph:
-    """The govshare namespace: a property per catalog field the profile writes as a govshare
-    term (``fields``: term name → schema field), the information-item class, and the schemes."""
+    """The govshare namespace document: a property per catalog field the profile writes as a
+    govshare term (``fields``: term name → schema field, with the schema's zh/en labels), the
+    terms of ``EXTRA_TERMS``, and the schemes."""
     g = _graph()
-    ontology = URIRef(str(GS)[:-1])
-    g.add((ontology, RDF.type, OWL.Ontology))
-    g.add((ontology, DCT.title, Literal("govshare: 政务信息资源目录 terms", lang="en")))
-    g.add((ontology, DCT.description, Literal(
+    gs, head = namespace(), ontology()
+    g.add((head, RDF.type, OWL.Ontology))
+    g.add((head, DCT.title, Literal("政务信息资源目录 govshare 术语", lang="zh")))
+    g.add((head, DCT.title, Literal("govshare: government information resource catalog terms",
+                                    lang="en")))
+    g.add((head, DCT.description, Literal(
+        "《政务信息资源目录编制指南》中 DCAT-AP 没有对应属性的目录字段，由 govshare DCAT 配置写出。",
+        lang="zh")))
+    g.add((head, DCT.description, Literal(
         "The national catalog fields (政务信息资源目录编制指南) that DCAT-AP has no property "
         "for, as written by the govshare DCAT profile.", lang="en")))
+    g.add((head, RDFS.seeAlso, URIRef(base_uri() + NAMESPACE_PATH)))
     for name, field in fields.items():
-        prop = GS[name]
+        prop = gs[name]
         g.add((prop, RDF.type, RDF.Property))
-        g.add((prop, RDFS.isDefinedBy, ontology))
+        g.add((prop, RDFS.isDefinedBy, head))
         for label in _labels(field.get("label", field["field_name"])):
             g.add((prop, RDFS.label, label))
         if field.get("choices"):
             g.add((prop, RDFS.range, SKOS.Concept))
-    g.add((INFORMATION_ITEM, RDF.type, RDFS.Class))
-    g.add((INFORMATION_ITEM, RDFS.label, Literal("信息项", lang="zh")))
-    g.add((INFORMATION_ITEM, RDFS.label, Literal("Information item", lang="en")))
-    g.add((INFORMATION_ITEM, RDFS.isDefinedBy, ontology))
-    for prop, label in ((ORDER, "Position of the information item in its entry"),
-                        (REGION_LEVEL, "Administrative level of a department")):
-        g.add((prop, RDF.type, RDF.Property))
-        g.add((prop, RDFS.label, Literal(label, lang="en")))
-        g.add((prop, RDFS.isDefinedBy, ontology))
-    g.add((ORDER, RDFS.range, XSD.integer))
+    for name, (zh, en) in EXTRA_TERMS.items():
+        node = gs[name]
+        g.add((node, RDF.type, RDFS.Class if name[0].isupper() else RDF.Property))
+        g.add((node, RDFS.label, Literal(zh, lang="zh")))
+        g.add((node, RDFS.label, Literal(en, lang="en")))
+        g.add((node, RDFS.isDefinedBy, head))
+    g.add((gs["order"], RDFS.range, XSD.integer))
+    g.add((gs["regionLevel"], RDFS.range, SKOS.Concept))
     for name in schemes():
-        g.add((scheme_uri(name), RDFS.seeAlso, ontology))
+        g.add((scheme_uri(name), RDFS.seeAlso, head))
     return g
 
 
 def _graph() -> Graph:
     g = Graph()
-    g.bind("gs", GS)
+    g.bind("gs", namespace())
     g.bind("skos", SKOS)
     g.bind("dct", DCT)
     return g

@@ -4,14 +4,18 @@ ckanext-dcat looks up the entry a harvested dataset updates with ``package_show`
 empty context, that is as an anonymous user: on this platform an entry that is not open is
 hidden from anonymous users (access.py), so every second harvest of a shared or closed
 entry failed with "not found". This harvester is ckanext-dcat's, with that one read made
-as the internal call it is. Everything govshare adds to harvesting is in the
-``IDCATRDFHarvester`` hooks (ckanext.govshare.harvest).
+as the internal call it is; and an import that fails is rolled back before its error is
+saved: ckanext-dcat commits the session after any failure, which saved an entry whose
+write failed halfway (its origin row, written in the same transaction, with it).
+Everything govshare adds to harvesting is in the ``IDCATRDFHarvester`` hooks
+(ckanext.govshare.harvest).
 """
 from __future__ import annotations
 
 from typing import Any, Optional
 
 import ckan.plugins.toolkit as tk
+from ckan import model
 from ckanext.dcat.harvesters.rdf import DCATRDFHarvester
 
 
@@ -28,3 +32,9 @@ class GovshareDCATHarvester(DCATRDFHarvester):
         if not datasets:
             return None
         return tk.get_action("package_show")({"ignore_auth": True}, {"id": datasets[0][0]})
+
+    def _save_object_error(self, message: str, obj: Any, stage: str = "Fetch",
+                           line: Optional[int] = None) -> None:
+        if stage == "Import":
+            model.Session.rollback()  # nothing of the failed write stays
+        super()._save_object_error(message, obj, stage, line)

@@ -7,6 +7,7 @@ its label in the user's language.
 from __future__ import annotations
 
 import datetime
+import json
 import math
 import re
 import unicodedata
@@ -669,3 +670,39 @@ def govshare_upload(value: Any, context: Context) -> Any:
 
 
 __all__ += ["govshare_upload"]
+
+
+def govshare_returned_to(key: FlattenKey, data: FlattenDataDict,
+                       errors: FlattenErrorDict, context: Context) -> None:
+    """回流对象: the lower-level departments or platforms an entry is returned to, each by
+    its 统一社会信用代码 (as the platform registered it). Not on the entry form (the upper
+    platform sets it through the API): an update that leaves it out keeps it."""
+    value = data.get(key, missing)
+    if value is missing:
+        package_id = _current_package_id(data, context)
+        package = context.get("package") or (model.Package.get(package_id) if package_id else None)
+        current = (package.extras or {}).get("returned_to") if package is not None else None
+        data[key] = json.loads(current) if current else missing
+        return
+    if value is None:
+        return
+    listed = [value] if isinstance(value, str) else value
+    label = catalog.field_label(catalog.dataset_field("returned_to"))
+    if not isinstance(listed, list) or len(listed) > 500 or not all(
+            isinstance(c, str) for c in listed):
+        errors[key].append(_("{label}: must be a list of unified social credit codes").format(
+            label=label))
+        raise StopOnError
+    bad = []
+    for code in (c.strip() for c in listed if c.strip()):
+        try:
+            uscc.validate(code)
+        except StdnumError:
+            bad.append(code[:40])
+    if bad:
+        errors[key].append(_("{label}: not a unified social credit code: {codes}").format(
+            label=label, codes=", ".join(bad)))
+        raise StopOnError
+
+
+__all__ += ["govshare_returned_to"]
