@@ -9,11 +9,12 @@ from ckanext.govshare import caching, guards
 from ckanext.govshare.views import (audit, calendar, catalog, dashboard, error_reports, exchange,
                                     health, home, imports, registration, reports, requests,
                                     scorecard, sources, timeliness, usage, vocab)
+from ckanext.govshare.views import cases, grants
 from ckanext.govshare.views.base import govshare
 
 # each adds its routes to the blueprint
 AREAS = (requests, usage, registration, calendar, health, catalog, audit, error_reports, sources,
-         timeliness, dashboard, vocab, imports, scorecard, exchange, home, reports)
+         timeliness, dashboard, vocab, imports, scorecard, exchange, home, reports, cases, grants)
 
 
 def get_blueprints() -> list[Blueprint]:
