@@ -398,11 +398,7 @@ def rehearse(action: str, data: dict[str, Any]) -> Optional[dict[str, Any]]:
 
 
 def granted_names(grant: dict[str, Any]) -> list[str]:
-    """The names of the resources a grant covers, in the entry's order."""
-    package = model.Package.get(grant["package_id"])
-    covered = grant["resource_ids"]
-    return [r.name or r.id[:8] for r in (package.resources if package else [])
-            if covered is None or r.id in covered]
+    return requests.granted_resources(grant["package_id"], grant["resource_ids"])
 
 
 def shown_states(requests_: list[dict[str, Any]]) -> dict[str, str]:
@@ -427,14 +423,6 @@ def may_ask_coordination(request: dict[str, Any]) -> bool:
         return False
     return allowed("govshare_case_create", {"request_id": request["id"],
                                             "package_id": request["package_id"]})
-
-
-def grant_state(grant: dict[str, Any]) -> str:
-    if grant["revoked"]:
-        return workflow.REVOKED
-    if grant["active"]:
-        return "active"
-    return workflow.EXPIRED if grant["valid_until"] < workdays.today().isoformat() else "future"
 
 
 def grant_ids(grants: Iterable[dict[str, Any]]) -> list[Optional[str]]:

@@ -241,17 +241,18 @@ def withdraw(user: model.User, request: Request) -> Request:
     return _decided(user, request, WITHDRAWN, None)
 
 
-def granted_resources(grant: Grant) -> list[str]:
-    """The names of the resources a grant covers (every resource of the entry for None)."""
-    package = model.Package.get(grant.package_id)
-    return [r.name or r.id[:8] for r in package.resources
-            if grant.resource_ids is None or r.id in grant.resource_ids]
+def granted_resources(package_id: str, resource_ids: Optional[list[str]]) -> list[str]:
+    """The names of the resources a grant covers (None: every resource of the entry), in
+    the entry's order."""
+    package = model.Package.get(package_id)
+    return [r.name or r.id[:8] for r in (package.resources if package else [])
+            if resource_ids is None or r.id in resource_ids]
 
 
 def granted_text(grant: Grant) -> str:
     """What an approval gave, in words: the grant's resources and period, which may be
     narrower than the request's."""
-    names = "、".join(granted_resources(grant))
+    names = "、".join(granted_resources(grant.package_id, grant.resource_ids))
     resources = (tk._("all resources ({names})").format(names=names)
                  if grant.resource_ids is None else names)
     return tk._("Approved resources: {resources}. Approved period: {start} to {end}.").format(

@@ -23,6 +23,7 @@ PENDING, APPROVED, REFUSED, WITHDRAWN = "pending", "approved", "refused", "withd
 # What a request shows as beyond its stored state: pending and sent to the authority's queue,
 # refused and taken to coordination (an open case), approved and its grant ended.
 ESCALATED, COORDINATION, EXPIRED, REVOKED = "escalated", "coordination", "expired", "revoked"
+ACTIVE, FUTURE = "active", "future"  # a grant's states besides expired and revoked
 DIGEST_LINES = 50  # requests listed by name in the authority's digest; the rest are counted
 
 
@@ -59,12 +60,18 @@ def shown_state(request: dict[str, Any], case_open: bool = False,
         return COORDINATION
     if state == PENDING and request.get("escalated"):
         return ESCALATED
-    if state == APPROVED and grant is not None and not grant["active"]:
-        if grant.get("revoked"):
-            return REVOKED
-        if grant["valid_until"] < workdays.today().isoformat():
-            return EXPIRED
+    if state == APPROVED and grant is not None and grant_state(grant) in (REVOKED, EXPIRED):
+        return grant_state(grant)
     return state
+
+
+def grant_state(grant: dict[str, Any]) -> str:
+    """A grant (as_dict) is revoked, expired, active, or not yet valid (future)."""
+    if grant["revoked"]:
+        return REVOKED
+    if grant["active"]:
+        return ACTIVE
+    return EXPIRED if grant["valid_until"] < workdays.today().isoformat() else FUTURE
 
 
 def members(org_id: str, capacities: Iterable[str]) -> list[model.User]:

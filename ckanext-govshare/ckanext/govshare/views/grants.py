@@ -8,7 +8,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.pagination import Page
 from flask import request
 
-from ckanext.govshare import pages
+from ckanext.govshare import pages, workflow
 from ckanext.govshare.views.base import govshare, logged_in
 
 STATES = ("active", "ended")
@@ -22,7 +22,7 @@ def _show_grants(errors: Optional[dict[str, Any]] = None, failed: Optional[str] 
                      items_per_page=pages.PER_PAGE,
                      url=lambda page=1, **_: tk.h.url_for("govshare.grant_index", state=state,
                                                          page=page))
-    rows = [dict(g, state=pages.grant_state(g), covered=pages.granted_names(g),
+    rows = [dict(g, state=workflow.grant_state(g), covered=pages.granted_names(g),
                  revocable=g["revoked"] is None and pages.allowed("govshare_grant_revoke",
                                                                   {"id": g["id"]}))
             for g in page.items]

@@ -7,7 +7,7 @@ from typing import Any, Optional
 import ckan.plugins.toolkit as tk
 from flask import request
 
-from ckanext.govshare import pages
+from ckanext.govshare import pages, workflow
 from ckanext.govshare.helpers import govshare_how_to_get_access
 from ckanext.govshare.views.base import govshare, logged_in
 
@@ -87,7 +87,7 @@ def _show_request(id: str, errors: Optional[dict[str, Any]] = None,
         "requested": requested, "decisions": pages.decisions_allowed(shown),
         "state": pages.shown_states([shown])[shown["id"]],
         "granted": pages.granted_names(grant) if grant else [],
-        "grant_state": pages.grant_state(grant) if grant else None,
+        "grant_state": workflow.grant_state(grant) if grant else None,
         "coordination": pages.may_ask_coordination(shown),
         "errors": errors or {}, "forms": forms or {}}), status
 
