@@ -1,6 +1,6 @@
 // The share request flow in a real browser (driven by tests/test_browser.py):
 // a department member finds no download on a conditional entry and requests it,
-// the provider's admin approves it from the inbox, the member downloads the file,
+// the provider's admin approves it from the inbox (and confirms), the member downloads the file,
 // the provider sees the download in its usage record.
 //
 //   node browser/request_flow.mjs BASE_URL ARTIFACTS_DIR JSON
@@ -70,6 +70,9 @@ await withBrowser(world, shot, async (page) => {
   await page.fill('#approve-comment', '同意共享，限核验使用');
   await shot(page, 'provider-request-page');
   await Promise.all([page.waitForNavigation(), page.click('form.govshare-approve-form button[type="submit"]')]);
+  check(await page.locator('form.govshare-confirm-form').count() === 1, 'no confirmation step');
+  await shot(page, 'provider-confirm');
+  await Promise.all([page.waitForNavigation(), page.click('form.govshare-confirm-form button.btn-success')]);
   check(await page.locator('form.govshare-approve-form').count() === 0, 'still undecided');
   await shot(page, 'provider-approved');
   await logOut(page);

@@ -170,6 +170,7 @@ def _build_world() -> dict[str, Any]:
             "govshare_case_create": {"package_id": conditional["id"], "request_id": refused["id"],
                                      "description": "协商"},
             "govshare_case_resolve": {"id": case["id"], "outcome": "同意共享"},
+            "govshare_case_show": {"id": case["id"]},
             "govshare_usage_list": {"limit": 10},
             "govshare_error_report_create": error_report,
             "govshare_error_report_resolve": {"id": reported["id"], "outcome": "corrected",

@@ -344,8 +344,8 @@ def test_authority_coordinates_a_refused_request(world):
         call(world["authority"], "govshare_case_create", package_id=world["entry"]["id"],
              request_id=request["id"], description="协调")
     call(world["provider_admin"], "govshare_request_refuse", id=request["id"], reason="不符")
-    with pytest.raises(tk.NotAuthorized):
-        call(world["applicant"], "govshare_case_create", package_id=world["entry"]["id"],
+    with pytest.raises(tk.NotAuthorized):  # neither the authority nor the requester
+        call(world["provider_admin"], "govshare_case_create", package_id=world["entry"]["id"],
              request_id=request["id"], description="协调")
     case = call(world["authority"], "govshare_case_create", package_id=world["entry"]["id"],
                 request_id=request["id"], description="民政局确需核验收入")

@@ -269,11 +269,11 @@ def test_refusal_without_reason_is_shown_on_its_form(app, world):
     page = tree(post(app, world["provider_admin"], url, {"reason": " "}, status=400))
     assert field_error(page, "refuse-reason")
     assert model.Session.get(Request, request["id"]).state == "pending"
-    post(app, world["provider_admin"], url, {"reason": "用途不符"})
+    post(app, world["provider_admin"], url, {"reason": "用途不符", "confirmed": "yes"})
     page = tree(get(app, world["applicant"], f"/govshare/requests/{request['id']}"))
     note = page.xpath('//*[contains(@class, "govshare-decision-note")]')[0]
     assert note.text_content() == "用途不符"
-    assert _forms(page) == set()
+    assert _forms(page) == {"coordination"}  # no decision left; the requester may ask for coordination
 
 
 def test_approval_may_narrow_resources_and_period(app, world):
@@ -284,7 +284,8 @@ def test_approval_may_narrow_resources_and_period(app, world):
     page = tree(post(app, world["provider_admin"], url, {"period_end": "2999-01-01"}, status=400))
     assert field_error(page, "approve-period_end")
     post(app, world["provider_admin"], url, {"resource_scope": "some", "resource_ids": first,
-                                             "period_end": end, "comment": "同意"})
+                                             "period_end": end, "comment": "同意",
+                                             "confirmed": "yes"})
     grant = model.Session.query(Grant).one()
     assert grant.resource_ids == [first] and grant.valid_until.isoformat() == end
 

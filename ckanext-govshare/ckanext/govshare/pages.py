@@ -17,12 +17,13 @@ from ckan.types import Context
 from werkzeug.datastructures import MultiDict
 
 from ckanext.govshare import access, codes, requests, workdays, workflow
-from ckanext.govshare.model import Notification
+from ckanext.govshare.model import Case, Grant, Notification
 
 PER_PAGE = 20
 # Pending requests are few; the inbox reads them all to keep those the user may decide.
 INBOX, DEPARTMENT, OVERDUE, ALL = "inbox", "department", "overdue", "all"
 DECISIONS = ("approve", "refuse", "withdraw", "precheck")
+CONFIRMED = ("approve", "refuse")  # decisions that show what they will do before doing it
 CSV_BOM = "\ufeff"
 
 
@@ -378,3 +379,56 @@ def unread_count(user: Optional[model.User]) -> int:
         return 0
     return model.Session.query(Notification).filter(
         Notification.user_id == user.id, Notification.seen.is_(False)).count()
+
+
+# ------------------------------------------------------------------ decisions shown as made
+
+def rehearse(action: str, data: dict[str, Any]) -> Optional[dict[str, Any]]:
+    """Run a decision and undo it: the confirmation page shows exactly the errors the decision
+    would meet and the grant it would make. The action runs in a savepoint (``defer_commit``:
+    it does not commit), rolled back whatever happens; its notifications and emails are rows
+    of that savepoint too."""
+    savepoint = model.Session.begin_nested()
+    try:
+        decided = tk.get_action(action)(dict(context(), defer_commit=True), data)
+        grant = model.Session.get(Grant, decided["grant_id"]) if decided.get("grant_id") else None
+        return grant.as_dict() if grant else None
+    finally:
+        savepoint.rollback()
+
+
+def granted_names(grant: dict[str, Any]) -> list[str]:
+    return requests.granted_resources(grant["package_id"], grant["resource_ids"])
+
+
+def shown_states(requests_: list[dict[str, Any]]) -> dict[str, str]:
+    """The badge state of each request (workflow.shown_state), in two queries for a page."""
+    ids = [r["id"] for r in requests_]
+    in_case = {row for row, in model.Session.query(Case.request_id).filter(
+        Case.request_id.in_(ids), Case.state == "open")} if ids else set()
+    grant_ids = [r["grant_id"] for r in requests_ if r.get("grant_id")]
+    grants = {g.id: g.as_dict() for g in model.Session.query(Grant).filter(
+        Grant.id.in_(grant_ids))} if grant_ids else {}
+    return {r["id"]: workflow.shown_state(r, r["id"] in in_case, grants.get(r.get("grant_id")))
+            for r in requests_}
+
+
+def may_ask_coordination(request: dict[str, Any]) -> bool:
+    """The 申请协调 button: a refused (or, for the authority, overdue) request with no open case,
+    for whoever may open one."""
+    if any(c["state"] == "open" for c in request.get("cases") or []):
+        return False
+    overdue_for_authority = request["overdue"] and access.is_authority(current_user())
+    if request["state"] != workflow.REFUSED and not overdue_for_authority:
+        return False
+    return allowed("govshare_case_create", {"request_id": request["id"],
+                                            "package_id": request["package_id"]})
+
+
+def grant_ids(grants: Iterable[dict[str, Any]]) -> list[Optional[str]]:
+    ids: list[Optional[str]] = []
+    for g in grants:
+        ids += [g["package_id"], g["grantee_org"], g["grantee_user"], g["granted_by"],
+                g["revoked_by"]]
+        ids += g["resource_ids"] or []
+    return ids

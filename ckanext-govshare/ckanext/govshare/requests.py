@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ckanext.govshare import access, codes, grants, notify, timeliness, workdays
 from ckanext.govshare import schema as catalog
-from ckanext.govshare.model import Request
+from ckanext.govshare.model import Grant, Request
 from ckanext.govshare.workflow import (APPROVED, OPEN, PENDING, REFUSED, SHARE, WITHDRAWN,
                                        audit, authority_users, decider_capacities, deciders,
                                        error, state_label, violates)
@@ -228,7 +228,7 @@ def approve(user: model.User, request: Request, data: dict[str, Any]) -> Request
         resources=resource_ids, valid_from=max(request.period_start, workdays.today()),
         valid_until=period_end, reason=tk._("Approved request {id}").format(id=request.id),
         request_id=request.id)
-    return _decided(user, request, APPROVED, data.get("comment"), grant_id=grant.id)
+    return _decided(user, request, APPROVED, data.get("comment"), grant=grant)
 
 
 def refuse(user: model.User, request: Request, reason: str) -> Request:
@@ -241,21 +241,49 @@ def withdraw(user: model.User, request: Request) -> Request:
     return _decided(user, request, WITHDRAWN, None)
 
 
+def granted_resources(package_id: str, resource_ids: Optional[list[str]]) -> list[str]:
+    """The names of the resources a grant covers (None: every resource of the entry), in
+    the entry's order."""
+    package = model.Package.get(package_id)
+    return [r.name or r.id[:8] for r in (package.resources if package else [])
+            if resource_ids is None or r.id in resource_ids]
+
+
+def granted_text(grant: Grant) -> str:
+    """What an approval gave, in words: the grant's resources and period, which may be
+    narrower than the request's."""
+    names = "、".join(granted_resources(grant.package_id, grant.resource_ids))
+    resources = (tk._("all resources ({names})").format(names=names)
+                 if grant.resource_ids is None else names)
+    return tk._("Approved resources: {resources}. Approved period: {start} to {end}.").format(
+        resources=resources, start=grant.valid_from, end=grant.valid_until)
+
+
 def _decided(user: model.User, request: Request, state: str, note: Optional[str],
-             grant_id: Optional[str] = None) -> Request:
+             grant: Optional[Grant] = None) -> Request:
     previous = request.state
     request.state = state
     request.decided = datetime.datetime.utcnow()
     request.decided_by = user.id
     request.decision_note = note
-    request.grant_id = grant_id
+    request.grant_id = grant.id if grant else None
     audit("request", request.id, state, user, previous, state, note=note)
     package = model.Package.get(request.package_id)
     if state != WITHDRAWN:
         requester = model.User.get(request.requester_user_id)
-        subject = (tk._("Your request for {title} was approved") if state == APPROVED
-                   else tk._("Your request for {title} was refused")).format(title=package.title)
-        notify.tell([requester], subject, note or subject, link=f"/govshare/requests/{request.id}")
+        if state == APPROVED:
+            subject = tk._("Your request for {title} was approved").format(title=package.title)
+            lines = [granted_text(grant)]
+            if note:
+                lines.append(tk._("Comment: {note}").format(note=note))
+        else:
+            subject = tk._("Your request for {title} was refused").format(title=package.title)
+            lines = [tk._("Reason: {note}").format(note=note)]
+            if request.kind == SHARE:
+                lines.append(tk._("If your duties need this data, you may ask the data "
+                                  "authority for coordination from the request's page."))
+        notify.tell([requester], subject, "\n".join(lines),
+                    link=f"/govshare/requests/{request.id}")
     return request
 
 

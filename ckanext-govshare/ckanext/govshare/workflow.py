@@ -20,6 +20,10 @@ from ckanext.govshare.model import Audit, OutboxMail, Request
 
 SHARE, OPEN = "share", "open"
 PENDING, APPROVED, REFUSED, WITHDRAWN = "pending", "approved", "refused", "withdrawn"
+# What a request shows as beyond its stored state: pending and sent to the authority's queue,
+# refused and taken to coordination (an open case), approved and its grant ended.
+ESCALATED, COORDINATION, EXPIRED, REVOKED = "escalated", "coordination", "expired", "revoked"
+ACTIVE, FUTURE = "active", "future"  # a grant's states besides expired and revoked
 DIGEST_LINES = 50  # requests listed by name in the authority's digest; the rest are counted
 
 
@@ -43,7 +47,31 @@ def audit(object_type: str, object_id: str, action: str, user: Optional[model.Us
 
 def state_label(state: str) -> str:
     return {PENDING: tk._("pending"), APPROVED: tk._("approved"), REFUSED: tk._("refused"),
-            WITHDRAWN: tk._("withdrawn")}.get(state, state)
+            WITHDRAWN: tk._("withdrawn"), ESCALATED: tk._("Escalated to the data authority"),
+            COORDINATION: tk._("in coordination"), EXPIRED: tk._("grant expired"),
+            REVOKED: tk._("grant revoked")}.get(state, state)
+
+
+def shown_state(request: dict[str, Any], case_open: bool = False,
+                grant: Optional[dict[str, Any]] = None) -> str:
+    """The one state a request's badge shows: what happened last that the user must know."""
+    state = request["state"]
+    if case_open:
+        return COORDINATION
+    if state == PENDING and request.get("escalated"):
+        return ESCALATED
+    if state == APPROVED and grant is not None and grant_state(grant) in (REVOKED, EXPIRED):
+        return grant_state(grant)
+    return state
+
+
+def grant_state(grant: dict[str, Any]) -> str:
+    """A grant (as_dict) is revoked, expired, active, or not yet valid (future)."""
+    if grant["revoked"]:
+        return REVOKED
+    if grant["active"]:
+        return ACTIVE
+    return EXPIRED if grant["valid_until"] < workdays.today().isoformat() else FUTURE
 
 
 def members(org_id: str, capacities: Iterable[str]) -> list[model.User]:

@@ -7,8 +7,9 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 from ckan.types import AuthFunction, AuthResult, Context, DataDict
 
-from ckanext.govshare import access, demands, error_reports, inputs, reports, requests, showcases
-from ckanext.govshare.model import Demand, ErrorReport, Grant, Request, Showcase
+from ckanext.govshare import (access, cases, demands, error_reports, inputs, reports, requests,
+                              showcases)
+from ckanext.govshare.model import Case, Demand, ErrorReport, Grant, Request, Showcase
 
 __all__ = [
     "package_show", "resource_view_show", "datastore_search", "datastore_info",
@@ -37,6 +38,7 @@ __all__ = [
     "govshare_announcement_delete", "govshare_announcement_list",
     "govshare_annual_report_show", "govshare_annual_report_update",
     "govshare_annual_report_submit", "govshare_annual_report_remind",
+    "govshare_case_show",
     "govshare_demand_create", "govshare_demand_route", "govshare_demand_reply",
     "govshare_demand_list", "govshare_demand_show",
     "govshare_showcase_create", "govshare_showcase_approve", "govshare_showcase_reject",
@@ -226,7 +228,11 @@ def govshare_application_precheck(context: Context, data_dict: DataDict) -> Auth
 
 
 def govshare_case_create(context: Context, data_dict: DataDict) -> AuthResult:
-    return _authority(context)
+    """The authority; the requester of the request named (申请协调)."""
+    if cases.may_open(access.context_user(context), inputs.text_or_empty(data_dict, "request_id")):
+        return {"success": True}
+    return _refused(tk._("Only the data authority, or the requester of a refused request, may "
+                         "open a coordination case."))
 
 
 def govshare_case_resolve(context: Context, data_dict: DataDict) -> AuthResult:
@@ -234,7 +240,15 @@ def govshare_case_resolve(context: Context, data_dict: DataDict) -> AuthResult:
 
 
 def govshare_case_list(context: Context, data_dict: DataDict) -> AuthResult:
-    return _authority(context)
+    """Any logged-in user; the action lists only the cases that concern them."""
+    return _logged_in(context)
+
+
+def govshare_case_show(context: Context, data_dict: DataDict) -> AuthResult:
+    case = _named(Case, data_dict, tk._("Case not found"))
+    if cases.may_see(access.context_user(context), case):
+        return {"success": True}
+    return _refused(tk._("This coordination case concerns other departments."))
 
 
 def govshare_usage_list(context: Context, data_dict: DataDict) -> AuthResult:

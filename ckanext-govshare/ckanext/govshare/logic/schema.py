@@ -545,6 +545,7 @@ ACTIONS: dict[str, Callable[[], Schema]] = {
     "govshare_case_create": case_create,
     "govshare_case_resolve": case_resolve,
     "govshare_case_list": no_input,
+    "govshare_case_show": object_id,
     "govshare_usage_list": usage_list,
     "govshare_remind_and_escalate": no_input,
     "govshare_calendar_show": calendar_show,

@@ -6,16 +6,16 @@ from __future__ import annotations
 from flask import Blueprint
 
 from ckanext.govshare import caching, guards
-from ckanext.govshare.views import (audit, calendar, catalog, dashboard, demands, error_reports,
-                                    exchange, health, home, imports, registration, reports,
-                                    requests, scorecard, sources, synonyms, timeliness, usage,
-                                    vocab)
+from ckanext.govshare.views import (audit, calendar, cases, catalog, dashboard, demands,
+                                    error_reports, exchange, grants, health, home, imports,
+                                    registration, reports, requests, scorecard, sources, synonyms,
+                                    timeliness, usage, vocab)
 from ckanext.govshare.views.base import govshare
 
 # each adds its routes to the blueprint
 AREAS = (requests, usage, registration, calendar, health, catalog, audit, error_reports, sources,
          timeliness, dashboard, vocab, imports, scorecard, exchange, home, reports, synonyms,
-         demands)
+         demands, cases, grants)
 
 
 def get_blueprints() -> list[Blueprint]:

@@ -10,7 +10,7 @@ from ckan.types import Context, DataDict
 from ckanext.govshare import access, requests, workdays, workflow
 from ckanext.govshare.logic import schema
 from ckanext.govshare.logic.action.base import commit, dates, me, validated
-from ckanext.govshare.model import Audit, Request
+from ckanext.govshare.model import Audit, Case, Grant, Request
 
 
 __all__ = ['govshare_request_create', 'govshare_request_approve', 'govshare_request_refuse', 'govshare_request_withdraw', 'govshare_request_show', 'govshare_request_list', 'govshare_application_create', 'govshare_application_approve', 'govshare_application_refuse', 'govshare_application_precheck', 'govshare_remind_and_escalate']
@@ -71,11 +71,16 @@ def govshare_request_withdraw(context: Context, data_dict: DataDict) -> dict[str
 
 @tk.side_effect_free
 def govshare_request_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
-    """A request with its audit trail."""
+    """A request with its audit trail, the grant an approval made (what was actually
+    granted, which may be narrower than what was requested) and its coordination cases."""
     tk.check_access("govshare_request_show", context, data_dict)
     data = validated(data_dict, schema.request_show(), context)
     request = model.Session.get(Request, data["id"])
     result = request.as_dict()
+    grant = model.Session.get(Grant, request.grant_id) if request.grant_id else None
+    result["grant"] = grant.as_dict() if grant else None
+    result["cases"] = [c.as_dict() for c in model.Session.query(Case).filter(
+        Case.request_id == request.id).order_by(Case.created)]
     result["audit"] = [a.as_dict() for a in model.Session.query(Audit).filter(
         Audit.object_type == "request", Audit.object_id == request.id).order_by(Audit.at, Audit.id)]
     return result

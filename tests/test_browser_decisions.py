@@ -1,0 +1,56 @@
+"""Approving with confirmation in a real browser (Playwright driving Debian's chromium, as
+tests/test_browser.py), at 1366×900 and 390×844: the confirmation page shows what will be
+granted, the request page what was granted. Screenshots: test-artifacts/decisions/."""
+from __future__ import annotations
+
+import datetime
+import json
+import shutil
+import subprocess
+
+from ckan.tests import helpers
+
+from conftest import as_user, create_entry, make_department, make_user
+from ckanext.govshare import workdays
+from test_browser import (BASE_URL, BROWSER, CHROMIUM, PASSWORD, ROOT, _playwright,  # noqa: F401
+                          pytestmark, server)
+
+ARTIFACTS = ROOT / "test-artifacts" / "decisions"
+
+
+def test_approval_with_confirmation_in_a_browser(sysadmin_context, known_calendar, server):  # noqa: F811
+    _playwright()
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    provider = make_department(name="browser-provider", title="市民政局")
+    requester = make_department(name="browser-requester", title="市人社局")
+    admin = make_user(provider, "admin", password=PASSWORD, fullname="民政局管理员")
+    member = make_user(requester, "member", password=PASSWORD, fullname="人社局经办人")
+    today = workdays.today()
+    end = today + datetime.timedelta(days=30)
+    urls = {}
+    for device, title in (("desktop", "低保对象名册"), ("phone", "特困人员名册")):
+        entry = create_entry(
+            sysadmin_context, provider, title=title, share_type="conditional",
+            share_condition="限核验使用", usage_scope=["data_verification"], open_type="closed",
+            resources=[{"url": "http://intra.example/a.csv", "name": "名册A"},
+                       {"url": "http://intra.example/b.csv", "name": "名册B"}])
+        request = helpers.call_action(
+            "govshare_request_create", as_user(member), package_id=entry["id"],
+            usage_scope=["data_verification"], purpose="核验家庭收入", basis="《社会救助暂行办法》",
+            period_start=today.isoformat(), period_end=(today + datetime.timedelta(365)).isoformat(),
+            contact="张三 0392-1234567")
+        urls[device] = f"{BASE_URL}/govshare/requests/{request['id']}"
+    world = {"provider": {"name": admin["name"], "password": PASSWORD},
+             "requester": {"name": member["name"], "password": PASSWORD},
+             "requests": urls, "period_end": end.isoformat(), "chromium": CHROMIUM}
+    run = subprocess.run(["node", str(BROWSER / "decision_flow.mjs"), server, str(ARTIFACTS),
+                          json.dumps(world)], capture_output=True, text=True, timeout=400, cwd=ROOT)
+    assert run.returncode == 0, run.stderr + run.stdout
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    granted = f"名册A | {today.isoformat()} – {end.isoformat()}"
+    for device in ("desktop", "phone"):
+        seen = result[device]
+        assert seen["confirm"] == granted and seen["granted"].startswith(granted), seen
+        assert seen["requester_sees"] == "名册A" and "govshare-state-approved" in seen["state"]
+        assert seen["overflow"] <= 0, f"{device}: the page scrolls sideways by {seen['overflow']} px"
+    assert len(list(ARTIFACTS.glob("*.png"))) == 10
