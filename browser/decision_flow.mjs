@@ -10,31 +10,13 @@
 //        "chromium": "/usr/bin/chromium"}
 // Prints one JSON line: {desktop|phone: {"confirm", "granted", "requester_sees", "state",
 //                        "overflow"}} (overflow: the widest page's sideways scroll, px).
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { check, logIn, screenshots, VIEWPORTS, withBrowser } from './lib.mjs';
 
 const [baseUrl, artifacts, json] = process.argv.slice(2);
 const world = JSON.parse(json);
-fs.mkdirSync(artifacts, { recursive: true });
+const DEVICES = { desktop: VIEWPORTS.desktop, phone: VIEWPORTS.mobile };
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const VIEWPORTS = { desktop: { width: 1366, height: 900 }, phone: { width: 390, height: 844 } };
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-async function logIn(page, user) {
-  await page.goto(`${baseUrl}/user/login`);
-  await page.fill('#field-login', user.name);
-  await page.fill('#field-password', user.password);
-  await Promise.all([page.waitForNavigation(), page.click('form button[type="submit"].btn-primary')]);
-  check(await page.locator('.account.authed').count() === 1, `${user.name} could not log in`);
-}
-
+// On a phone the header's sign-out button is folded into the menu: sign out by the route.
 async function logOut(page) {
   await page.goto(`${baseUrl}/user/_logout`).catch(() => {});
   await page.context().clearCookies();
@@ -44,54 +26,40 @@ const text = async (page, selector) => (await page.locator(selector).first().inn
 const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 
 const result = {};
-for (const [device, viewport] of Object.entries(VIEWPORTS)) {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'govshare-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: world.chromium || '/usr/bin/chromium', headless: true, args: ARGS,
-    viewport, locale: 'zh-CN', isMobile: device === 'phone', hasTouch: device === 'phone',
-  });
-  context.setDefaultTimeout(30000);
-  const page = context.pages()[0] || await context.newPage();
-  const shot = (name) => page.screenshot({ path: path.join(artifacts, `${device}-${name}.png`), fullPage: true });
+for (const [device, viewport] of Object.entries(DEVICES)) {
+  const shot = screenshots(artifacts, { prefix: `${device}-` });
   const seen = { overflow: 0 };
-  const measure = async () => { seen.overflow = Math.max(seen.overflow, await overflow(page)); };
-  try {
-    await logIn(page, world.provider);
+  await withBrowser(world, shot, async (page) => {
+    const measure = async () => { seen.overflow = Math.max(seen.overflow, await overflow(page)); };
+    await logIn(page, baseUrl, world.provider);
     await page.goto(world.requests[device]);
     await page.check('#approve-scope-some');
     await page.check('#approve-res-1');
     await page.fill('#approve-period_end', world.period_end);
     await page.fill('#approve-comment', '同意共享名册A，限核验使用');
     await measure();
-    await shot('1-request-page');
+    await shot(page, '1-request-page');
     await Promise.all([page.waitForNavigation(), page.click('form.govshare-approve-form button[type="submit"]')]);
     check(await page.locator('form.govshare-confirm-form').count() === 1, 'no confirmation step');
     seen.confirm = await text(page, '.govshare-granted-resources') + ' | ' + await text(page, '.govshare-granted-period');
     await measure();
-    await shot('2-confirm');
+    await shot(page, '2-confirm');
     await Promise.all([page.waitForNavigation(), page.click('form.govshare-confirm-form button.btn-success')]);
     check(await page.locator('form.govshare-approve-form').count() === 0, 'still undecided');
     seen.granted = await text(page, '.govshare-granted-resources') + ' | ' + await text(page, '.govshare-granted-period');
     seen.state = await page.locator('.govshare-current-state .govshare-state').first().getAttribute('class');
     await measure();
-    await shot('3-approved');
+    await shot(page, '3-approved');
     await logOut(page);
-    await logIn(page, world.requester);
+    await logIn(page, baseUrl, world.requester);
     await page.goto(world.requests[device]);
     seen.requester_sees = await text(page, '.govshare-granted-resources');
     await measure();
-    await shot('4-requester-sees-the-grant');
+    await shot(page, '4-requester-sees-the-grant');
     await page.goto(`${baseUrl}/govshare/notifications`);
     await measure();
-    await shot('5-requester-notification');
-  } catch (error) {
-    await shot('failure').catch(() => {});
-    console.error(error.stack || String(error));
-    process.exitCode = 1;
-  } finally {
-    await context.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
+    await shot(page, '5-requester-notification');
+  }, { viewport, mobile: device === 'phone' });
   result[device] = seen;
 }
 console.log(JSON.stringify(result));

@@ -39,15 +39,15 @@ export async function logOut(page) {
   await Promise.all([page.waitForNavigation(), page.click('form[action*="logout"] button')]);
 }
 
-// Runs `body(page, context)` in a fresh browser. A failure is screenshot as `failure`,
+// Runs `body(page, context)` in a fresh browser (a phone's when `mobile`). A failure is screenshot as `failure`,
 // printed (with `explain(page)`, when given) and sets the exit code; the browser and its
 // profile are removed either way.
 export async function withBrowser(world, shot, body, { viewport = { width: 1280, height: 900 },
-  acceptDownloads = false, explain = null } = {}) {
+  mobile = false, acceptDownloads = false, explain = null } = {}) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'govshare-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: world.chromium || '/usr/bin/chromium', headless: true, args: ARGS,
-    acceptDownloads, viewport, locale: 'zh-CN',
+    acceptDownloads, viewport, locale: 'zh-CN', isMobile: mobile, hasTouch: mobile,
   });
   context.setDefaultTimeout(30000);
   const page = context.pages()[0] || await context.newPage();
