@@ -8,12 +8,14 @@ from flask import Blueprint
 from ckanext.govshare import caching, guards
 from ckanext.govshare.views import (audit, calendar, catalog, dashboard, error_reports, exchange,
                                     health, home, imports, registration, reports, requests,
-                                    scorecard, sources, timeliness, usage, vocab)
+                                    scorecard, sharing, sources, timeliness, usage, user_centre,
+                                    vocab)
 from ckanext.govshare.views.base import govshare
 
 # each adds its routes to the blueprint
 AREAS = (requests, usage, registration, calendar, health, catalog, audit, error_reports, sources,
-         timeliness, dashboard, vocab, imports, scorecard, exchange, home, reports)
+         timeliness, dashboard, vocab, imports, scorecard, exchange, home, reports,
+         user_centre, sharing)
 
 
 def get_blueprints() -> list[Blueprint]:
