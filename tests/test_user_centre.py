@@ -272,6 +272,7 @@ def test_entry_page_shares_by_wechat_qr_code_not_x_or_facebook(app, world):
     assert urlparse(encoded).path == "/dataset/keliu" and encoded.startswith("http")
 
 
-@pytest.mark.parametrize("path", ["http://evil.example/", "//evil.example/", "dataset/x", ""])
+@pytest.mark.parametrize("path", ["http://evil.example/", "//evil.example/", "dataset/x", "",
+                                  "/dataset/" + "长" * 1001])
 def test_share_code_is_only_for_this_sites_pages(app, path):
     app.get("/govshare/share-qr.svg", query_string={"path": path}, status=400)

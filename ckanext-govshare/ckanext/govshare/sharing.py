@@ -21,8 +21,13 @@ def page_url(path: str) -> Optional[str]:
 
 
 @functools.lru_cache(maxsize=1024)
-def qr_svg(url: str) -> str:
-    """The QR code (error correction M, readable from a screen) as a standalone SVG image."""
+def qr_svg(url: str) -> Optional[str]:
+    """The QR code (error correction M, readable from a screen) as a standalone SVG image;
+    None when the address is too long for a QR code (some 2,300 bytes)."""
     out = io.BytesIO()
-    segno.make(url, error="m").save(out, kind="svg", scale=4, border=2, title=url)
+    try:
+        code = segno.make(url, error="m", boost_error=False)
+    except segno.DataOverflowError:
+        return None
+    code.save(out, kind="svg", scale=4, border=2, title=url)
     return out.getvalue().decode()

@@ -15,7 +15,8 @@ from ckanext.govshare.views.base import govshare
 def share_qr() -> Any:
     """``path``: the page on this site to encode."""
     url = sharing.page_url(request.args.get("path", ""))
-    if url is None:
+    code = sharing.qr_svg(url) if url else None
+    if code is None:
         return tk.abort(400, tk._("Only a page of this site can be shared."))
-    return Response(sharing.qr_svg(url), mimetype="image/svg+xml",
+    return Response(code, mimetype="image/svg+xml",
                     headers={"Cache-Control": "public, max-age=86400"})
