@@ -10,8 +10,9 @@ from ckan.common import g
 from ckan.lib import helpers as core
 from ckan.lib.dictization import model_dictize
 
-from ckanext.govshare import (access, datastore, dates, harvest, home, pages, registration,
-                              schema, sources, timeliness, wording, workdays, workflow)
+from ckanext.govshare import (access, avatars, datastore, dates, harvest, home, pages,
+                              registration, schema, sources, timeliness, wording, workdays,
+                              workflow)
 
 __all__ = ["govshare_how_to_get_access", "govshare_request_kind", "govshare_state_label",
            "govshare_working_days_left", "govshare_calendar_warning", "govshare_choice_label", "govshare_unread_count",
@@ -22,7 +23,8 @@ __all__ = ["govshare_how_to_get_access", "govshare_request_kind", "govshare_stat
            "render_datetime", "govshare_error_title", "govshare_error_text",
            "govshare_activity_type_label", "govshare_resource_facts", "get_allowed_view_types",
            "govshare_withheld_columns", "govshare_entry_origin", "govshare_search_suggestions",
-           "govshare_demand_reply_working_days", "govshare_entry_showcases"]
+           "govshare_demand_reply_working_days", "govshare_entry_showcases", "govshare_avatar",
+           "user_image"]
 
 
 def govshare_department_card(package: dict[str, Any]) -> Optional[dict[str, Any]]:
@@ -237,3 +239,22 @@ def govshare_search_suggestions(q: str) -> list[dict[str, str]]:
         return tk.get_action("govshare_search_suggest")(pages.context(), {"q": q})
     except (tk.ValidationError, tk.NotAuthorized):
         return []
+
+
+# ------------------------------------------------------------------ avatars (avatars.py)
+
+def govshare_avatar(user_name: str) -> dict[str, str]:
+    """The drawn avatar's initials and colour (user/snippets/placeholder.html)."""
+    return {"text": avatars.initials(user_name), "colour": avatars.colour(user_name)}
+
+
+@tk.chained_helper
+def user_image(up: Callable[..., Any], user_id: str, size: int = 100) -> Any:
+    """The user's uploaded image, else their drawn avatar: never Gravatar nor another host."""
+    user = model.User.get(user_id) if user_id else None
+    if user is None:
+        return ""
+    if avatars.is_local(user.image_url or ""):
+        return up(user_id, size)
+    return tk.h.snippet("user/snippets/placeholder.html", size=size,
+                        user_name=user.display_name)

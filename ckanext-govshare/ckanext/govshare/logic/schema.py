@@ -136,6 +136,7 @@ def request_list(ignore_missing: Validator, govshare_text: Validator,
         "overdue": [ignore_missing, govshare_bool],
         "escalated": [ignore_missing, govshare_bool],
         "decidable": [ignore_missing, govshare_bool],
+        "mine": [ignore_missing, govshare_bool],
         "limit": [ignore_missing, govshare_count(PAGE)],
         "offset": [ignore_missing, govshare_count(OFFSET)],
     }
@@ -161,10 +162,11 @@ def case_resolve(not_missing: Validator, not_empty: Validator, govshare_text: Va
 
 @validator_args
 def usage_list(ignore_missing: Validator, govshare_text: Validator,
-               govshare_count: Validator) -> Schema:
+               govshare_bool: Validator, govshare_count: Validator) -> Schema:
     return {
         "provider_org": [ignore_missing, govshare_text(ID_MAX)],
         "package_id": [ignore_missing, govshare_text(ID_MAX)],
+        "mine": [ignore_missing, govshare_bool],
         "limit": [ignore_missing, govshare_count(PAGE)],
     }
 

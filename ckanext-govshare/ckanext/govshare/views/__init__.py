@@ -8,14 +8,14 @@ from flask import Blueprint
 from ckanext.govshare import caching, guards
 from ckanext.govshare.views import (audit, calendar, cases, catalog, dashboard, demands,
                                     error_reports, exchange, grants, health, home, imports,
-                                    registration, reports, requests, scorecard, sources, synonyms,
-                                    timeliness, usage, vocab)
+                                    registration, reports, requests, scorecard, sharing, sources,
+                                    synonyms, timeliness, usage, user_centre, vocab)
 from ckanext.govshare.views.base import govshare
 
 # each adds its routes to the blueprint
 AREAS = (requests, usage, registration, calendar, health, catalog, audit, error_reports, sources,
          timeliness, dashboard, vocab, imports, scorecard, exchange, home, reports, synonyms,
-         demands, cases, grants)
+         demands, cases, grants, user_centre, sharing)
 
 
 def get_blueprints() -> list[Blueprint]:

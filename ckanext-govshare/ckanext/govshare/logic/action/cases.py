@@ -69,15 +69,19 @@ def govshare_case_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
 
 @tk.side_effect_free
 def govshare_usage_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
-    """How granted data was used: a provider sees its own entries', the authority all.
+    """How granted data was used: a provider sees its own entries', the authority all;
+    with ``mine`` anyone sees their own uses (their user centre).
 
-    :param provider_org: optional department filter; :param package_id; :param limit (default 1000)
+    :param provider_org: optional department filter; :param package_id; :param mine: bool;
+    :param limit (default 1000)
     """
     tk.check_access("govshare_usage_list", context, data_dict)
     data = validated(data_dict, schema.usage_list(), context)
     me = access.context_user(context)
     query = model.Session.query(Usage)
-    if not access.acts_unrestricted(context) and not access.is_authority(me):
+    if data.get("mine"):
+        query = query.filter(Usage.user_id == (me.id if me else None))
+    elif not access.acts_unrestricted(context) and not access.is_authority(me):
         query = query.filter(Usage.provider_org_id.in_(list(access.department_ids(me))))
     if data.get("provider_org"):
         org = model.Group.get(data["provider_org"])

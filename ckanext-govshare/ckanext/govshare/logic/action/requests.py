@@ -93,7 +93,8 @@ def govshare_request_list(context: Context, data_dict: DataDict) -> dict[str, An
     :param kind: share (default) or open; :param state; :param department: a
     department (provider or requester); :param package_id; :param overdue;
     :param escalated: bool filters; :param decidable: only pending requests the
-    caller may decide now (their inbox); :param limit (default 50), offset
+    caller may decide now (their inbox); :param mine: only those the caller filed
+    (their user centre); :param limit (default 50), offset
     """
     tk.check_access("govshare_request_list", context, data_dict)
     data = validated(data_dict, schema.request_list(), context)
@@ -117,6 +118,8 @@ def govshare_request_list(context: Context, data_dict: DataDict) -> dict[str, An
         query = query.filter(Request.escalated.is_(data["escalated"]))
     if data.get("decidable"):
         query = query.filter(requests.decidable_clause(caller))
+    if data.get("mine"):
+        query = query.filter(Request.requester_user_id == (caller.id if caller else None))
     total = query.count()
     rows = (query.order_by(Request.deadline, Request.created)
             .offset(data.get("offset", 0)).limit(data.get("limit", 50)))
