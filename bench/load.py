@@ -72,6 +72,7 @@ class Kind:
 
 
 KINDS = (
+    Kind("home", "home page, anonymous", page=True),
     Kind("search", "search page, Chinese words (+ a facet), anonymous", page=True),
     Kind("entry", "entry page, anonymous", page=True),
     Kind("download", "resource download (uploaded CSV), anonymous"),
@@ -86,7 +87,7 @@ KINDS = (
 )
 KIND = {k.name: k for k in KINDS}
 # What a client does next, by weight: a scenario is one or more calls (the kinds it records).
-MIX = {"search": 20, "entry": 16, "download": 8, "api_search": 12, "api_show": 12,
+MIX = {"home": 8, "search": 20, "entry": 16, "download": 8, "api_search": 12, "api_show": 12,
        "user_search": 8, "user_entry": 8, "user_dashboard": 4, "share_request": 4}
 
 
@@ -338,7 +339,9 @@ class Client:
         scenario = scenario or rng.choices(list(self.scenarios), list(self.scenarios.values()))[0]
         dept = rng.choice(catalog.DEPARTMENTS).name
         member = plan["tokens"]["member"][dept]
-        if scenario == "search":
+        if scenario == "home":
+            self.call("home", "GET", "/")
+        elif scenario == "search":
             self.call("search", "GET", "/dataset/", params=self.search_params())
         elif scenario == "entry":
             self.call("entry", "GET", f"/dataset/{rng.choice(plan['public'])}")
