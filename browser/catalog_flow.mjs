@@ -1,25 +1,27 @@
-// Catalog registration in a real browser (driven by tests/test_browser_catalog.py):
+// Catalog registration in a real browser (driven by tests/test_browser_catalog.py), on a
+// desktop (1366×900) and a phone (390×844), each with an entry of its own:
 // a department admin compiles a new entry (the 一数一源 hint shows while an information
 // item's name is typed), submits it with a secrecy review; the data authority returns it
 // with a reason; the department sees the reason, fixes the entry and submits it again;
 // the authority registers it; another department then sees it (and, unconditional, its
-// data), where before it saw nothing.
+// data), where before it saw nothing. Screenshots in ARTIFACTS_DIR/desktop/ and
+// ARTIFACTS_DIR/phone/, numbered.
 //
 //   node browser/catalog_flow.mjs BASE_URL ARTIFACTS_DIR JSON
 //
-// JSON: {"provider", "authority", "other": {"name", "password"}, "entry": {"title",
-//        "resource_code", "resource_url", "item"}, "hint": {"entry", "source"},
+// JSON: {"provider", "authority", "other": {"name", "password"}, "entries": {desktop|phone:
+//        {"title", "resource_code", "resource_url"}}, "item", "hint": {"entry", "source"},
 //        "chromium": "/usr/bin/chromium"}
-// Prints one JSON line: {"name" (the entry's), "hint" (the hint's text)}.
-import { check, logIn, logOut, screenshots, withBrowser } from './lib.mjs';
+// Prints one JSON line: {desktop|phone: {"name" (the entry's), "hint" (the hint's text)},
+// "sideways": onEachDevice's pages that scrolled sideways}.
+import { check, logIn, logOut, onEachDevice } from './lib.mjs';
 
 const [baseUrl, artifacts, json] = process.argv.slice(2);
 const world = JSON.parse(json);
-const shot = screenshots(artifacts, { numbered: true });
 
 const REASON = '共享方式应包含批量下载，请补充后重新报送';
 
-async function signIn(page, user, name) {
+async function signIn(page, shot, user, name) {
   await logIn(page, baseUrl, user);
   await shot(page, `${name}-logged-in`);
 }
@@ -33,7 +35,7 @@ async function submitDesk(page, title, conclusion) {
   await Promise.all([page.waitForNavigation(), page.click('form.govshare-catalog-submit button[type="submit"]')]);
 }
 
-async function decide(page, title, decision, reason) {
+async function decide(page, shot, title, decision, reason) {
   await page.goto(`${baseUrl}/govshare/catalog/review`);
   const box = page.locator(`input[name="ids"][aria-label="${title}"]`);
   check(await box.count() === 1, `${title} is not in the review queue`);
@@ -44,16 +46,17 @@ async function decide(page, title, decision, reason) {
     page.click(`form.govshare-catalog-review button[name="decision"][value="${decision}"]`)]);
 }
 
-const { entry } = world;
-let name = '';
-let hint = '';
-await withBrowser(world, shot, async (page) => {
+const result = {};
+result.sideways = await onEachDevice(world, artifacts, async (page, device, shot) => {
+  const entry = world.entries[device];
+  let name = '';
   page.on('response', (response) => {
     if (response.status() >= 400) console.error(`${response.status()} ${response.url()}`);
   });
   page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+
   // 1. The department admin compiles a new entry.
-  await signIn(page, world.provider, 'provider');
+  await signIn(page, shot, world.provider, 'provider');
   await page.goto(`${baseUrl}/dataset/new`);
   await page.fill('#field-title', entry.title);
   await page.fill('#field-notes', '本市困难群众救助对象的基本信息');
@@ -66,10 +69,10 @@ await withBrowser(world, shot, async (page) => {
   await page.fill('#field-publish_date', '2026-01-15');
   await page.selectOption('#field-format_class', 'spreadsheet');
   // 一数一源: typing the item's name shows who already provides it and its source department
-  await page.locator('#field-info_items-0-name').pressSequentially(entry.item, { delay: 50 });
+  await page.locator('#field-info_items-0-name').pressSequentially(world.item, { delay: 50 });
   const shown = page.locator('.govshare-item-hint');
   await shown.first().waitFor({ state: 'visible' });
-  hint = (await shown.first().textContent()).replace(/\s+/g, ' ').trim();
+  const hint = (await shown.first().textContent()).replace(/\s+/g, ' ').trim();
   check(hint.includes(world.hint.entry), `the hint does not name ${world.hint.entry}: ${hint}`);
   check(hint.includes(world.hint.source), `the hint does not name the source ${world.hint.source}: ${hint}`);
   await shot(page, 'compile-item-hint');
@@ -78,6 +81,7 @@ await withBrowser(world, shot, async (page) => {
   const resourceNew = page.url().match(/\/dataset\/([^/]+)\/resource\/new/);
   check(resourceNew, `not on the resource form: ${page.url()}`);
   name = decodeURIComponent(resourceNew[1]);
+  result[device] = { name, hint };
   await page.click('#resource-link-button');
   await page.fill('#field-resource-url', entry.resource_url);
   await page.fill('#field-name', '救助对象名单');
@@ -97,20 +101,20 @@ await withBrowser(world, shot, async (page) => {
   await logOut(page);
 
   // 3. Another department does not see it yet.
-  await signIn(page, world.other, 'other');
+  await signIn(page, shot, world.other, 'other');
   const before = await page.goto(`${baseUrl}/dataset/${name}`);
   check(before.status() === 404, `another department saw the submitted entry: ${before.status()}`);
   await shot(page, 'other-before-registration');
   await logOut(page);
 
   // 4. The authority returns it with a reason.
-  await signIn(page, world.authority, 'authority');
-  await decide(page, entry.title, 'return', REASON);
+  await signIn(page, shot, world.authority, 'authority');
+  await decide(page, shot, entry.title, 'return', REASON);
   await shot(page, 'authority-returned');
   await logOut(page);
 
   // 5. The department sees the reason, fixes the entry, submits again.
-  await signIn(page, world.provider, 'provider-again');
+  await signIn(page, shot, world.provider, 'provider-again');
   await page.goto(`${baseUrl}/govshare/catalog`);
   const returned = page.locator('.govshare-catalog-returned');
   check(await returned.count() === 1, 'the entry is not returned on the desk');
@@ -128,13 +132,13 @@ await withBrowser(world, shot, async (page) => {
   await logOut(page);
 
   // 6. The authority registers it.
-  await signIn(page, world.authority, 'authority-again');
-  await decide(page, entry.title, 'confirm');
+  await signIn(page, shot, world.authority, 'authority-again');
+  await decide(page, shot, entry.title, 'confirm');
   await shot(page, 'authority-registered');
   await logOut(page);
 
   // 7. Another department now sees it, and (unconditional) its data.
-  await signIn(page, world.other, 'other-again');
+  await signIn(page, shot, world.other, 'other-again');
   const after = await page.goto(`${baseUrl}/dataset/${name}`);
   check(after.status() === 200, `another department does not see the registered entry: ${after.status()}`);
   check((await page.content()).includes(entry.title), 'the entry page lacks its title');
@@ -148,6 +152,7 @@ await withBrowser(world, shot, async (page) => {
   check(await page.locator(`a[href$="/dataset/${name}"]`).count() > 0, 'not found by search');
   await shot(page, 'other-finds-it');
 }, {
+  numbered: true,
   explain: async (page) => (await page.locator('.error-explanation, .alert-error, .alert-danger, .error-block').allTextContents()).join(' | '),
 });
-console.log(JSON.stringify({ name, hint }));
+console.log(JSON.stringify(result));

@@ -8,6 +8,7 @@ import { chromium } from 'playwright-core';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 export const VIEWPORTS = { desktop: { width: 1366, height: 900 }, mobile: { width: 390, height: 844 } };
+export const DEVICES = { desktop: VIEWPORTS.desktop, phone: VIEWPORTS.mobile };
 
 export function check(condition, message) {
   if (!condition) throw new Error(message);
@@ -62,4 +63,30 @@ export async function withBrowser(world, shot, body, { viewport = { width: 1280,
     await context.close();
     fs.rmSync(profile, { recursive: true, force: true });
   }
+}
+
+// How far the page scrolls sideways, in px (0 when it fits its window): on a phone a wider
+// page hides its right side.
+export function sideways(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+}
+
+// Runs `body(page, device, shot)` on a desktop, then on a phone (DEVICES), each in a fresh
+// browser (withBrowser, `options` passed on), its screenshots in `artifacts/<device>/`. Every
+// screenshot also measures sideways scrolling; returns {device: {screenshot: px}} of the pages
+// that scrolled sideways (none: {desktop: {}, phone: {}}).
+export async function onEachDevice(world, artifacts, body, { numbered = false, ...options } = {}) {
+  const scrolled = {};
+  for (const [device, viewport] of Object.entries(DEVICES)) {
+    const take = screenshots(path.join(artifacts, device), { numbered });
+    scrolled[device] = {};
+    const shot = async (page, name) => {
+      const px = await sideways(page);
+      if (px > 0) scrolled[device][name] = px;
+      await take(page, name);
+    };
+    await withBrowser(world, shot, (page, context) => body(page, device, shot, context),
+      { ...options, viewport, mobile: device === 'phone' });
+  }
+  return scrolled;
 }

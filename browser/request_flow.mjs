@@ -1,45 +1,53 @@
-// The share request flow in a real browser (driven by tests/test_browser.py):
+// The share request flow in a real browser (driven by tests/test_browser.py), on a desktop
+// (1366×900) and a phone (390×844), each with an entry of its own:
 // a department member finds no download on a conditional entry and requests it,
 // the provider's admin approves it from the inbox (and confirms), the member downloads the file,
-// the provider sees the download in its usage record.
+// the provider sees the download in its usage record. Screenshots in ARTIFACTS_DIR/desktop/ and
+// ARTIFACTS_DIR/phone/, numbered.
 //
 //   node browser/request_flow.mjs BASE_URL ARTIFACTS_DIR JSON
 //
 // JSON: {"requester": {"name", "password"}, "provider": {"name", "password"},
-//        "entry": {"name", "resource_id"}, "chromium": "/usr/bin/chromium"}
-// Prints one JSON line: {"request_url", "download"} (the downloaded file's text).
+//        "entries": {desktop|phone: {"name", "resource_id"}}, "chromium": "/usr/bin/chromium"}
+// Prints one JSON line: {desktop|phone: {"request_url", "download" (the downloaded file's text),
+// "first_screen": {"request_button", "download_button"}: shown before any scrolling},
+// "sideways": onEachDevice's pages that scrolled sideways}.
 import fs from 'node:fs';
 import path from 'node:path';
-import { check, logIn, logOut, screenshots, withBrowser } from './lib.mjs';
+import { check, logIn, logOut, onEachDevice } from './lib.mjs';
 
 const [baseUrl, artifacts, json] = process.argv.slice(2);
 const world = JSON.parse(json);
-const shot = screenshots(artifacts, { numbered: true });
-
-async function signIn(page, user, name) {
-  await logIn(page, baseUrl, user, (filled) => shot(filled, `${name}-login`));
-}
 
 // Click a download link; the file the browser saves.
-async function download(page, selector) {
+async function download(page, selector, device) {
   const [saved] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
-  const file = path.join(artifacts, 'downloaded-' + saved.suggestedFilename());
+  const file = path.join(artifacts, device, 'downloaded-' + saved.suggestedFilename());
   await saved.saveAs(file);
   return fs.readFileSync(file, 'utf8');
 }
 
-const entryUrl = `${baseUrl}/dataset/${world.entry.name}`;
-const resourceUrl = `${entryUrl}/resource/${world.entry.resource_id}`;
-let requestUrl = '';
-let content = '';
-await withBrowser(world, shot, async (page) => {
+// Whether the page shows `selector` before it is scrolled: a main button further down is missed.
+const onFirstScreen = (page, selector) => page.locator(selector).first().evaluate(
+  (element) => element.getBoundingClientRect().bottom <= window.innerHeight);
+
+const result = {};
+result.sideways = await onEachDevice(world, artifacts, async (page, device, shot) => {
+  const seen = { request_url: '', download: '', first_screen: {} };
+  result[device] = seen;
+  const signIn = (user, name) => logIn(page, baseUrl, user, (filled) => shot(filled, `${name}-login`));
+  const entry = world.entries[device];
+  const entryUrl = `${baseUrl}/dataset/${entry.name}`;
+  const resourceUrl = `${entryUrl}/resource/${entry.resource_id}`;
+
   // 1. The requesting department's member: no download, a request button.
-  await signIn(page, world.requester, 'requester');
+  await signIn(world.requester, 'requester');
   await page.goto(resourceUrl);
   check(await page.locator('a.resource-url-analytics').count() === 0, 'a download link before approval');
   check(await page.locator('.govshare-no-access').count() > 0, 'no "how to get access" note');
   await shot(page, 'resource-without-download');
   await page.goto(entryUrl);
+  seen.first_screen.request_button = await onFirstScreen(page, 'a.govshare-request-button');
   await shot(page, 'entry-with-request-button');
   await Promise.all([page.waitForNavigation(), page.click('a.govshare-request-button')]);
 
@@ -55,15 +63,15 @@ await withBrowser(world, shot, async (page) => {
   await shot(page, 'request-form');
   await Promise.all([page.waitForNavigation(), page.click('#govshare-request-form button[type="submit"]')]);
   check(/\/govshare\/requests\/[0-9a-f-]+$/.test(page.url()), `not on the request page: ${page.url()}`);
-  requestUrl = page.url();
+  seen.request_url = page.url();
   check(await page.locator('.alert-success').count() === 1, 'no confirmation message');
   await shot(page, 'request-submitted');
   await logOut(page);
 
   // 3. The provider's admin: the inbox, the request, approve.
-  await signIn(page, world.provider, 'provider');
+  await signIn(world.provider, 'provider');
   await Promise.all([page.waitForNavigation(), page.click('a.govshare-requests-link')]);
-  const row = page.locator(`tr.govshare-request-row[data-request-id="${requestUrl.split('/').pop()}"]`);
+  const row = page.locator(`tr.govshare-request-row[data-request-id="${seen.request_url.split('/').pop()}"]`);
   check(await row.count() === 1, 'the request is not in the inbox');
   await shot(page, 'provider-inbox');
   await Promise.all([page.waitForNavigation(), row.locator('a').first().click()]);
@@ -78,20 +86,21 @@ await withBrowser(world, shot, async (page) => {
   await logOut(page);
 
   // 4. The member again: told, and the file downloads.
-  await signIn(page, world.requester, 'requester-again');
+  await signIn(world.requester, 'requester-again');
   await page.goto(`${baseUrl}/govshare/notifications`);
   check(await page.locator('li.govshare-new').count() >= 1, 'no new notification');
   await shot(page, 'requester-notifications');
   await page.goto(resourceUrl);
   check(await page.locator('a.resource-url-analytics').count() > 0, 'no download link after approval');
+  seen.first_screen.download_button = await onFirstScreen(page, 'a.resource-url-analytics');
   await shot(page, 'resource-with-download');
-  content = await download(page, 'a.resource-url-analytics');
+  seen.download = await download(page, 'a.resource-url-analytics', device);
   await logOut(page);
 
   // 5. The provider sees the use of its data.
-  await signIn(page, world.provider, 'provider-again');
+  await signIn(world.provider, 'provider-again');
   await page.goto(`${baseUrl}/govshare/usage`);
   check(await page.locator('table.govshare-usage tbody tr').count() >= 1, 'no usage record');
   await shot(page, 'provider-usage');
-}, { acceptDownloads: true });
-console.log(JSON.stringify({ request_url: requestUrl, download: content }));
+}, { numbered: true, acceptDownloads: true });
+console.log(JSON.stringify(result));

@@ -9,40 +9,15 @@
 // Prints one JSON line: {"returned": URL after login, "qr_width": the code's natural width,
 //   "rows": {tab: rows}, "overflow": {"desktop-requests": px, ..., "phone-desk": px}, "narrowest_cell": px,
 //   "narrowest_desk_cell": px}.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { check, DEVICES, screenshots, sideways, VIEWPORTS, withBrowser } from './lib.mjs';
 
 const [baseUrl, artifacts, json] = process.argv.slice(2);
 const world = JSON.parse(json);
-fs.mkdirSync(artifacts, { recursive: true });
+const shot = screenshots(artifacts);
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const VIEWPORTS = { desktop: { width: 1366, height: 900 }, phone: { width: 390, height: 844 } };
-
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
-}
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-const overflow = (page) => page.evaluate(
-  () => Math.max(0, document.documentElement.scrollWidth - window.innerWidth));
-
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'govshare-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: world.chromium || '/usr/bin/chromium', headless: true, args: ARGS,
-  viewport: VIEWPORTS.desktop, locale: 'zh-CN',
-});
-context.setDefaultTimeout(30000);
-const page = context.pages()[0] || await context.newPage();
 const result = { returned: '', qr_width: 0, rows: {}, overflow: {}, narrowest_cell: 0,
   narrowest_desk_cell: 0 };
-try {
+await withBrowser(world, shot, async (page) => {
   await page.goto(`${baseUrl}/dataset/${world.entry}`);
   await Promise.all([page.waitForNavigation(), page.click('a.govshare-login-link')]);
   await page.fill('#field-login', world.member.name);
@@ -61,7 +36,7 @@ try {
   result.qr_width = await qr.evaluate((img) => img.naturalWidth);
   await shot(page, 'entry-share-qr');
 
-  for (const [name, viewport] of Object.entries(VIEWPORTS)) {
+  for (const [name, viewport] of Object.entries(DEVICES)) {
     await page.setViewportSize(viewport);
     for (const tab of world.tabs) {
       await page.goto(`${baseUrl}/govshare/me?tab=${tab}`);
@@ -73,23 +48,16 @@ try {
           ...[...document.querySelectorAll('table.govshare-me-requests td')]
             .map((td) => td.getBoundingClientRect().width)));
       }
-      result.overflow[`${name}-${tab}`] = await overflow(page);
+      result.overflow[`${name}-${tab}`] = await sideways(page);
       await shot(page, `user-centre-${name}-${tab}`);
     }
   }
   // the department's request desk, on the phone
   await page.goto(`${baseUrl}/govshare/requests?tab=department`);
-  result.overflow['phone-desk'] = await overflow(page);
+  result.overflow['phone-desk'] = await sideways(page);
   result.narrowest_desk_cell = await page.evaluate(() => Math.min(
     ...[...document.querySelectorAll('table.govshare-requests td')]
       .map((td) => td.getBoundingClientRect().width)));
   await shot(page, 'requests-desk-phone');
-} catch (error) {
-  await shot(page, 'failure').catch(() => {});
-  console.error(error.stack || String(error));
-  process.exitCode = 1;
-} finally {
-  await context.close();
-  fs.rmSync(profile, { recursive: true, force: true });
-}
+}, { viewport: VIEWPORTS.desktop });
 console.log(JSON.stringify(result));

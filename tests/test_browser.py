@@ -3,7 +3,9 @@ chromium against a CKAN server started on the test database.
 
 A department member logs in, finds no download on a conditional entry and files a
 share request; the provider's admin approves it from the inbox; the member logs in
-again and downloads the file. Screenshots of each step: test-artifacts/browser/.
+again and downloads the file. On a desktop and on a phone (390×844), each with an entry of
+its own, where no page may scroll sideways. Screenshots of each step:
+test-artifacts/browser/{desktop,phone}/.
 """
 from __future__ import annotations
 
@@ -95,21 +97,25 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def world(sysadmin_context, known_calendar) -> dict:
-    """A provider with a conditional entry holding an uploaded file, a requesting department."""
+    """A provider with a conditional entry holding an uploaded file for each device (desktop,
+    phone), a requesting department."""
     provider = make_department(name="browser-provider", title="市民政局")
     requester = make_department(name="browser-requester", title="市人社局")
-    entry = create_entry(sysadmin_context, provider, title="低保对象名册",
-                         share_type="conditional", share_condition="限核验使用",
-                         usage_scope=["data_verification"], open_type="closed")
-    upload = FileStorage(stream=io.BytesIO(f"name,income\n{MARKER},1200\n".encode()),
-                         filename="dibao.csv", content_type="text/csv")
-    resource = helpers.call_action("resource_create", dict(sysadmin_context),
-                                   package_id=entry["id"], name="名册", url="dibao.csv",
-                                   upload=upload)
+    entries = {}
+    for device, title in (("desktop", "低保对象名册"), ("phone", "特困人员名册")):
+        entry = create_entry(sysadmin_context, provider, title=title,
+                             share_type="conditional", share_condition="限核验使用",
+                             usage_scope=["data_verification"], open_type="closed")
+        upload = FileStorage(stream=io.BytesIO(f"name,income\n{MARKER}-{device},1200\n".encode()),
+                             filename=f"{device}.csv", content_type="text/csv")
+        resource = helpers.call_action("resource_create", dict(sysadmin_context),
+                                       package_id=entry["id"], name="名册", url=f"{device}.csv",
+                                       upload=upload)
+        entries[device] = {"name": entry["name"], "id": entry["id"], "resource_id": resource["id"]}
     return {
         "provider": make_user(provider, "admin", password=PASSWORD, fullname="民政局管理员"),
         "requester": make_user(requester, "member", password=PASSWORD, fullname="人社局经办人"),
-        "entry": {"name": entry["name"], "id": entry["id"], "resource_id": resource["id"]},
+        "entries": entries,
     }
 
 
@@ -119,20 +125,24 @@ def test_request_approve_download(world, server):
     users = {k: {"name": world[k]["name"], "password": PASSWORD} for k in ("requester", "provider")}
     run = subprocess.run(
         ["node", str(BROWSER / "request_flow.mjs"), server, str(ARTIFACTS),
-         json.dumps(dict(users, entry=world["entry"], chromium=CHROMIUM))],
-        capture_output=True, text=True, timeout=300, cwd=ROOT)
+         json.dumps(dict(users, entries=world["entries"], chromium=CHROMIUM))],
+        capture_output=True, text=True, timeout=400, cwd=ROOT)
     assert run.returncode == 0, run.stderr + run.stdout
     result = json.loads(run.stdout.strip().splitlines()[-1])
-    assert MARKER in result["download"]
+    assert result["sideways"] == {"desktop": {}, "phone": {}}  # {page: px} that scrolled
 
     model.Session.remove()
-    request = model.Session.query(Request).one()
-    assert result["request_url"].endswith(f"/govshare/requests/{request.id}")
-    assert request.state == "approved" and request.decided_by == world["provider"]["id"]
-    assert request.requester_user_id == world["requester"]["id"]
-    grant = model.Session.get(Grant, request.grant_id)
-    assert grant.is_active()
-    downloads = [u for u in model.Session.query(Usage) if "download" in u.route]
-    assert [(u.user_id, u.grant_id) for u in downloads] == [(world["requester"]["id"], grant.id)]
-    shots = sorted(p.name for p in ARTIFACTS.glob("*.png"))
-    assert len(shots) >= 10 and not any("failure" in s for s in shots)
+    for device, entry in world["entries"].items():
+        assert f"{MARKER}-{device}" in result[device]["download"]
+        assert result[device]["first_screen"] == {"request_button": True, "download_button": True}
+        request = model.Session.query(Request).filter(Request.package_id == entry["id"]).one()
+        assert result[device]["request_url"].endswith(f"/govshare/requests/{request.id}")
+        assert request.state == "approved" and request.decided_by == world["provider"]["id"]
+        assert request.requester_user_id == world["requester"]["id"]
+        grant = model.Session.get(Grant, request.grant_id)
+        assert grant.is_active()
+        downloads = [u for u in model.Session.query(Usage)
+                     if "download" in u.route and u.grant_id == grant.id]
+        assert [u.user_id for u in downloads] == [world["requester"]["id"]], device
+        shots = sorted(p.name for p in (ARTIFACTS / device).glob("*.png"))
+        assert len(shots) >= 10 and not any("failure" in s for s in shots), shots

@@ -5,8 +5,9 @@ A department admin compiles a new entry (the 一数一源 hint names the registe
 that already provides an information item and its source department), submits it with a
 secrecy review; the authority returns it with a reason; the department sees the reason,
 fixes the entry and submits again; the authority registers it; another department, which
-saw nothing before, then sees the entry and (unconditional) its data. Screenshots of each
-step: test-artifacts/browser-catalog/.
+saw nothing before, then sees the entry and (unconditional) its data. On a desktop and on a
+phone (390×844), each with an entry of its own, where no page may scroll sideways.
+Screenshots of each step: test-artifacts/browser-catalog/{desktop,phone}/.
 """
 from __future__ import annotations
 
@@ -24,8 +25,10 @@ from test_browser import (ARTIFACTS, BROWSER, CHROMIUM, PASSWORD, ROOT, _playwri
                           pytestmark, server)  # noqa: F401 (pytestmark, the server fixture)
 
 SHOTS = ARTIFACTS.with_name("browser-catalog")
-TITLE = "困难群众救助对象信息"
-URL = "http://intra.example/jiuzhu.csv"
+ENTRIES = {"desktop": {"title": "困难群众救助对象信息", "resource_code": "301001/000777",
+                       "resource_url": "http://intra.example/jiuzhu.csv"},
+           "phone": {"title": "临时救助对象信息", "resource_code": "301001/000778",
+                     "resource_url": "http://intra.example/linshi.csv"}}
 
 
 @pytest.fixture
@@ -56,27 +59,29 @@ def test_compile_submit_return_fix_confirm(world, server):  # noqa: F811 (the fi
     shutil.rmtree(SHOTS, ignore_errors=True)
     data = {k: {"name": world[k]["name"], "password": PASSWORD}
             for k in ("provider", "other", "authority")}
-    data.update(entry={"title": TITLE, "resource_code": "301001/000777", "resource_url": URL,
-                       "item": "身份证号"},
+    data.update(entries=ENTRIES, item="身份证号",
                 hint={"entry": "常住人口信息", "source": "市公安局"}, chromium=CHROMIUM)
     run = subprocess.run(["node", str(BROWSER / "catalog_flow.mjs"), server, str(SHOTS),
                           json.dumps(data)],
-                         capture_output=True, text=True, timeout=400, cwd=ROOT)
+                         capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert run.returncode == 0, run.stderr + run.stdout
     result = json.loads(run.stdout.strip().splitlines()[-1])
-    assert "常住人口信息" in result["hint"] and "市公安局" in result["hint"]
+    assert result["sideways"] == {"desktop": {}, "phone": {}}  # {page: px} that scrolled
 
     model.Session.remove()
-    package = model.Package.get(result["name"])
-    assert package.title == TITLE and package.extras["catalog_state"] == "registered"
-    assert "bulk_download" in package.extras["share_method"]  # the fix
-    steps = (model.Session.query(CatalogStep).filter(CatalogStep.package_id == package.id)
-             .order_by(CatalogStep.id).all())
-    assert [(s.step, s.to_state) for s in steps] == [
-        ("submit", "submitted"), ("return", "returned"), ("submit", "submitted"),
-        ("confirm", "registered")]
-    assert steps[0].secrecy_review["reviewer"] == "张保密"
-    assert steps[1].reason.startswith("共享方式应包含批量下载")
-    assert steps[3].actor_id == world["authority"]["id"]
-    shots = sorted(p.name for p in SHOTS.glob("*.png"))
-    assert len(shots) >= 15 and not any("failure" in s for s in shots)
+    for device, entry in ENTRIES.items():
+        seen = result[device]
+        assert "常住人口信息" in seen["hint"] and "市公安局" in seen["hint"], device
+        package = model.Package.get(seen["name"])
+        assert package.title == entry["title"] and package.extras["catalog_state"] == "registered"
+        assert "bulk_download" in package.extras["share_method"]  # the fix
+        steps = (model.Session.query(CatalogStep).filter(CatalogStep.package_id == package.id)
+                 .order_by(CatalogStep.id).all())
+        assert [(s.step, s.to_state) for s in steps] == [
+            ("submit", "submitted"), ("return", "returned"), ("submit", "submitted"),
+            ("confirm", "registered")], device
+        assert steps[0].secrecy_review["reviewer"] == "张保密"
+        assert steps[1].reason.startswith("共享方式应包含批量下载")
+        assert steps[3].actor_id == world["authority"]["id"]
+        shots = sorted(p.name for p in (SHOTS / device).glob("*.png"))
+        assert len(shots) >= 15 and not any("failure" in s for s in shots), shots

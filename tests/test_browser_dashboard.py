@@ -1,6 +1,7 @@
 """The dashboard in a real browser (Playwright driving Debian's chromium, as
-tests/test_browser.py): the city's charts for the authority, a department's for its admin.
-Screenshots: test-artifacts/dashboard/."""
+tests/test_browser.py), on a desktop and on a phone (390×844), where no page may scroll
+sideways: the city's charts for the authority, a department's for its admin.
+Screenshots: test-artifacts/dashboard/{desktop,phone}/."""
 from __future__ import annotations
 
 import json
@@ -30,8 +31,11 @@ def test_the_dashboard_in_a_browser(city, server):  # noqa: F811
                           json.dumps(world)], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert run.returncode == 0, run.stderr + run.stdout
     result = json.loads(run.stdout.strip().splitlines()[-1])
-    assert result["charts"] == 6  # share types, months, overdue, error reports, top, ranking
-    assert result["followed"].endswith("/govshare/dashboard?owner_org=civil-dept")
-    assert sorted(p.name for p in ARTIFACTS.glob("*.png")) == [
-        "dashboard-city.png", "dashboard-department-seen-by-the-authority.png",
-        "dashboard-department.png"]
+    for device in ("desktop", "phone"):
+        seen = result[device]
+        assert seen["charts"] == 6  # share types, months, overdue, error reports, top, ranking
+        assert seen["followed"].endswith("/govshare/dashboard?owner_org=civil-dept"), device
+        assert sorted(p.name for p in (ARTIFACTS / device).glob("*.png")) == [
+            "dashboard-city.png", "dashboard-department-seen-by-the-authority.png",
+            "dashboard-department.png"]
+    assert result["sideways"] == {"desktop": {}, "phone": {}}  # {page: px} that scrolled

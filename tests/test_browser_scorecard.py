@@ -1,7 +1,8 @@
 """The evaluation scorecard in a real browser (Playwright driving Debian's chromium, as
-tests/test_browser.py): the authority's ranking and a department's evidence, publishing,
-and the published scorecard as the department's admin sees it.
-Screenshots: test-artifacts/scorecard/."""
+tests/test_browser.py), on a desktop and on a phone (390×844), where no page may scroll
+sideways: the authority's ranking and a department's evidence, publishing, and the published
+scorecard as the department's admin sees it.
+Screenshots: test-artifacts/scorecard/{desktop,phone}/."""
 from __future__ import annotations
 
 import json
@@ -31,11 +32,17 @@ def test_the_scorecard_in_a_browser(city, server):  # noqa: F811
                           json.dumps(world)], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert run.returncode == 0, run.stderr + run.stdout
     result = json.loads(run.stdout.strip().splitlines()[-1])
-    assert result["ranked"] == 3  # civil, labour, stats: not the authority
-    assert result["followed"].endswith("owner_org=civil-dept")
-    # the returned and the overdue entry, the duty change, three requests, the confirmed report
-    assert result["evidence"] == 7
-    assert (result["seen"], result["failings"]) == (3, 0)
-    assert sorted(p.name for p in ARTIFACTS.glob("*.png")) == [
-        "scorecard-city.png", "scorecard-department-seen-by-the-authority.png",
-        "scorecard-department.png"]
+    for device in ("desktop", "phone"):
+        seen = result[device]
+        assert seen["ranked"] == 3, device  # civil, labour, stats: not the authority
+        # the department's name on one line (squeezed: two lines on a desktop, ~42 px, on a
+        # phone one character a line)
+        assert seen["narrowest_name"] >= 60, device
+        assert seen["followed"].endswith("owner_org=civil-dept"), device
+        # the returned and the overdue entry, the duty change, three requests, the confirmed report
+        assert seen["evidence"] == 7, device
+        assert (seen["seen"], seen["failings"]) == (3, 0), device
+        assert sorted(p.name for p in (ARTIFACTS / device).glob("*.png")) == [
+            "scorecard-city.png", "scorecard-department-seen-by-the-authority.png",
+            "scorecard-department.png", "scorecard-published.png"]
+    assert result["sideways"] == {"desktop": {}, "phone": {}}  # {page: px} that scrolled
