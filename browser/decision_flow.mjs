@@ -10,27 +10,18 @@
 //        "chromium": "/usr/bin/chromium"}
 // Prints one JSON line: {desktop|phone: {"confirm", "granted", "requester_sees", "state",
 //                        "overflow"}} (overflow: the widest page's sideways scroll, px).
-import { check, logIn, screenshots, VIEWPORTS, withBrowser } from './lib.mjs';
+import { check, logIn, logOutByRoute, screenshots, sideways, text, VIEWPORTS, withBrowser } from './lib.mjs';
 
 const [baseUrl, artifacts, json] = process.argv.slice(2);
 const world = JSON.parse(json);
 const DEVICES = { desktop: VIEWPORTS.desktop, phone: VIEWPORTS.mobile };
-
-// On a phone the header's sign-out button is folded into the menu: sign out by the route.
-async function logOut(page) {
-  await page.goto(`${baseUrl}/user/_logout`).catch(() => {});
-  await page.context().clearCookies();
-}
-
-const text = async (page, selector) => (await page.locator(selector).first().innerText()).replace(/\s+/g, ' ').trim();
-const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 
 const result = {};
 for (const [device, viewport] of Object.entries(DEVICES)) {
   const shot = screenshots(artifacts, { prefix: `${device}-` });
   const seen = { overflow: 0 };
   await withBrowser(world, shot, async (page) => {
-    const measure = async () => { seen.overflow = Math.max(seen.overflow, await overflow(page)); };
+    const measure = async () => { seen.overflow = Math.max(seen.overflow, await sideways(page)); };
     await logIn(page, baseUrl, world.provider);
     await page.goto(world.requests[device]);
     await page.check('#approve-scope-some');
@@ -50,7 +41,7 @@ for (const [device, viewport] of Object.entries(DEVICES)) {
     seen.state = await page.locator('.govshare-current-state .govshare-state').first().getAttribute('class');
     await measure();
     await shot(page, '3-approved');
-    await logOut(page);
+    await logOutByRoute(page, baseUrl);
     await logIn(page, baseUrl, world.requester);
     await page.goto(world.requests[device]);
     seen.requester_sees = await text(page, '.govshare-granted-resources');
