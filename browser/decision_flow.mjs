@@ -11,12 +11,10 @@
 //        "chromium": "/usr/bin/chromium"}
 // Prints one JSON line: {desktop|phone: {"confirm", "granted", "requester_sees", "state"},
 //                        "sideways": onEachDevice's pages that scrolled sideways}.
-import { check, logIn, logOut, onEachDevice } from './lib.mjs';
+import { check, logIn, logOut, onEachDevice, text } from './lib.mjs';
 
 const [baseUrl, artifacts, json] = process.argv.slice(2);
 const world = JSON.parse(json);
-
-const text = async (page, selector) => (await page.locator(selector).first().innerText()).replace(/\s+/g, ' ').trim();
 
 const result = {};
 result.sideways = await onEachDevice(world, artifacts, async (page, device, shot) => {

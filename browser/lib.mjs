@@ -40,6 +40,17 @@ export async function logOut(page) {
   await Promise.all([page.waitForNavigation(), page.click('form[action*="logout"] button')]);
 }
 
+// On a phone the header's sign-out button is folded into the menu: sign out by the route.
+export async function logOutByRoute(page, baseUrl) {
+  await page.goto(`${baseUrl}/user/_logout`).catch(() => {});
+  await page.context().clearCookies();
+}
+
+// The first match's text, its white space collapsed.
+export async function text(page, selector) {
+  return (await page.locator(selector).first().innerText()).replace(/\s+/g, ' ').trim();
+}
+
 // Runs `body(page, context)` in a fresh browser (a phone's when `mobile`). A failure is screenshot as `failure`,
 // printed (with `explain(page)`, when given) and sets the exit code; the browser and its
 // profile are removed either way.
