@@ -69,11 +69,16 @@ class Kind:
     label: str
     page: bool = False  # an HTML page, counted in the page p95
     govshare_only: bool = False
+    # The same page on both sites. Not so for Chinese words: stock CKAN's English analyser finds
+    # no entry for most of them, so its page is an empty list where govshare's lists 20 entries.
+    like_for_like: bool = True
 
 
 KINDS = (
     Kind("home", "home page, anonymous", page=True),
-    Kind("search", "search page, Chinese words (+ a facet), anonymous", page=True),
+    Kind("search", "search page, words both sites find (English, + a facet), anonymous", page=True),
+    Kind("search_zh", "search page, Chinese words (+ a facet), anonymous", page=True,
+         like_for_like=False),
     Kind("entry", "entry page, anonymous", page=True),
     Kind("download", "resource download (uploaded CSV), anonymous"),
     Kind("api_search", "API package_search, Chinese words, facets"),
@@ -86,8 +91,9 @@ KINDS = (
     Kind("request_decide", "share request approved/refused (API)", govshare_only=True),
 )
 KIND = {k.name: k for k in KINDS}
+TARGET_PAGES = ("home", "search", "entry")  # each within 1.2x stock's p95, as all pages together
 # What a client does next, by weight: a scenario is one or more calls (the kinds it records).
-MIX = {"home": 8, "search": 20, "entry": 16, "download": 8, "api_search": 12, "api_show": 12,
+MIX = {"home": 8, "search": 12, "search_zh": 8, "entry": 16, "download": 8, "api_search": 12, "api_show": 12,
        "user_search": 8, "user_entry": 8, "user_dashboard": 4, "share_request": 4}
 
 
@@ -319,12 +325,13 @@ class Client:
             self.record.ms.setdefault(kind, []).append(ms)
         return result
 
-    def words(self) -> str:
-        return self.rng.choice(catalog.ZH_QUERIES)
+    def words(self, queries: tuple[str, ...] = catalog.ZH_QUERIES) -> str:
+        return self.rng.choice(queries)
 
-    def search_params(self) -> dict[str, str]:
-        """Chinese words, and on every other search a facet the page offers."""
-        params = {"q": self.words()}
+    def search_params(self, queries: tuple[str, ...] = catalog.EN_QUERIES) -> dict[str, str]:
+        """Words of QUERIES (by default English ones, which both sites find), and on every
+        other search a facet the page offers."""
+        params = {"q": self.words(queries)}
         department = self.rng.choice(catalog.DEPARTMENTS)
         facet = self.rng.choice((None, "tags", "organization", "groups", "res_format"))
         if facet:
@@ -343,6 +350,8 @@ class Client:
             self.call("home", "GET", "/")
         elif scenario == "search":
             self.call("search", "GET", "/dataset/", params=self.search_params())
+        elif scenario == "search_zh":
+            self.call("search_zh", "GET", "/dataset/", params=self.search_params(catalog.ZH_QUERIES))
         elif scenario == "entry":
             self.call("entry", "GET", f"/dataset/{rng.choice(plan['public'])}")
         elif scenario == "download":
@@ -473,9 +482,14 @@ def run_site(side: str, ini: str, plan: dict[str, Any], args: argparse.Namespace
 # ------------------------------------------------------------------ figures and verdicts
 
 def pages_ms(level: dict[str, Any]) -> list[float]:
-    """Latencies of the HTML pages both sites serve (the page p95 of the targets)."""
-    return [ms for kind, values in level["ms"].items()
-            if KIND[kind].page and not KIND[kind].govshare_only for ms in values]
+    """Latencies of the HTML pages both sites serve alike (the page p95 of the targets)."""
+    return [ms for kind, values in level["ms"].items() if KIND[kind].page
+            and KIND[kind].like_for_like and not KIND[kind].govshare_only for ms in values]
+
+
+def p95_ratio(stock_ms: list[float], govshare_ms: list[float]) -> Optional[float]:
+    return (percentile(govshare_ms, 95) / percentile(stock_ms, 95)
+            if stock_ms and govshare_ms else None)
 
 
 def pcts(values: list[float]) -> str:
@@ -485,15 +499,18 @@ def pcts(values: list[float]) -> str:
 
 
 def verdicts(stock: dict[str, Any], govshare: dict[str, Any]) -> dict[str, Any]:
-    """The targets at one number of clients: 0 errors, throughput >= 0.9x, page p95 <= 1.2x."""
+    """The targets at one number of clients: 0 errors, throughput >= 0.9x, the p95 of all
+    pages and of each of TARGET_PAGES (those measured) <= 1.2x."""
     errors = sum(stock["errors"].values()) + sum(govshare["errors"].values())
     throughput = govshare["throughput"] / stock["throughput"] if stock["throughput"] else None
-    stock_pages, govshare_pages = pages_ms(stock), pages_ms(govshare)
-    p95 = (percentile(govshare_pages, 95) / percentile(stock_pages, 95)
-           if stock_pages and govshare_pages else None)
+    p95 = p95_ratio(pages_ms(stock), pages_ms(govshare))
+    each = {kind: p95_ratio(stock["ms"].get(kind, []), govshare["ms"].get(kind, []))
+            for kind in TARGET_PAGES}
     return {"errors": errors, "throughput_ratio": throughput, "page_p95_ratio": p95,
+            "page_p95_ratios": each,
             "ok": errors == 0 and throughput is not None and throughput >= 0.9
-            and p95 is not None and p95 <= 1.2}
+            and p95 is not None and p95 <= 1.2
+            and all(ratio <= 1.2 for ratio in each.values() if ratio is not None)}
 
 
 def _ratio(value: Optional[float]) -> str:
@@ -541,9 +558,11 @@ def print_report(results: dict[str, Any], args: argparse.Namespace, wall: float)
         for i, clients in enumerate(args.clients):
             v = verdicts(results["stock"]["levels"][i], results["govshare"]["levels"][i])
             rows.append((f"{clients} clients", str(v["errors"]), _ratio(v["throughput_ratio"]),
+                         *(_ratio(v["page_p95_ratios"][kind]) for kind in TARGET_PAGES),
                          _ratio(v["page_p95_ratio"]), "met" if v["ok"] else "NOT met"))
         common.print_table(("", "errors (both sites; target 0)", "throughput govshare/stock (≥ 0.90×)",
-                            "page p95 govshare/stock (≤ 1.20×)", "targets"), rows)
+                            *(f"{kind} page p95 (≤ 1.20×)" for kind in TARGET_PAGES),
+                            "all pages p95 govshare/stock (≤ 1.20×)", "targets"), rows)
     for side in sides:
         r = results[side]
         print(f"\n{SIDES[side]}: {r['worker_processes']} worker processes seen, "
@@ -554,7 +573,10 @@ mix (weights per call drawn): {', '.join(f'{k} {w}' for k, w in MIX.items())}; s
   has no share requests, a client draws another call instead, so the two mixes differ by that.
   Clients call without pause (closed loop), each with its own connection; latency is the whole
   answer read by the client, queueing in gunicorn's backlog included. Signed-in calls carry the
-  user's API token. Pages: search, entry, signed-in search/entry/dashboard (HTML).""")
+  user's API token. Pages: home, search, entry, signed-in search/entry/dashboard (HTML). The
+  search pages (anonymous and signed in) search English words, which both sites find; the
+  Chinese-word search page is shown beside them and left out of the targets: stock CKAN's
+  English analyser finds no entry for most Chinese words, so its page is an empty list.""")
 
 
 def parse_clients(text: str) -> list[int]:

@@ -120,3 +120,13 @@ def _level(throughput: float, page_ms: float, errors: int = 0) -> dict[str, Any]
 def test_load_targets_against_stock(govshare, met):
     """Only HTML pages count in the page p95 (the API call's 1 s does not)."""
     assert load.verdicts(_level(100, 100), govshare)["ok"] is met
+
+
+def test_load_targets_each_named_page():
+    """A home page above 1.2x stock's fails the targets, though all pages together are within."""
+    stock, govshare = (_level(100, 100) for _ in range(2))
+    for level, home_ms in ((stock, 100.0), (govshare, 130.0)):
+        level["ms"].update(search=[100.0] * 100, home=[home_ms])
+    verdict = load.verdicts(stock, govshare)
+    assert verdict["page_p95_ratio"] == 1.0 and verdict["page_p95_ratios"]["home"] == 1.3
+    assert verdict["ok"] is False

@@ -18,7 +18,7 @@ __all__ = ["govshare_how_to_get_access", "govshare_request_kind", "govshare_stat
            "govshare_working_days_left", "govshare_calendar_warning", "govshare_choice_label", "govshare_unread_count",
            "govshare_pending_request", "govshare_applicant_types", "govshare_item_sources",
            "govshare_timeliness_notices", "govshare_public_figures", "govshare_department_card",
-           "govshare_next_step", "govshare_last_update", "govshare_item_label",
+           "govshare_next_step", "govshare_access_badges", "govshare_last_update", "govshare_item_label",
            "govshare_field_label", "add_url_param", "remove_url_param", "markdown_extract",
            "render_datetime", "govshare_error_title", "govshare_error_text",
            "govshare_activity_type_label", "govshare_resource_facts", "get_allowed_view_types",
@@ -122,11 +122,15 @@ def govshare_next_step(package: dict[str, Any]) -> Optional[dict[str, Any]]:
     return pages.next_step(pages.current_user(), package)
 
 
+def govshare_access_badges(package: dict[str, Any]) -> list[dict[str, str]]:
+    """The badges of an entry's access at a glance (see pages.access_badges)."""
+    return pages.access_badges(package)
+
+
 def govshare_last_update(package: dict[str, Any]) -> str:
     """The day the entry's data last changed (ISO), from the entry dict alone (a search
     result has it): recorded, else published, else created."""
-    return timeliness.last_update(package.get("data_updated"), package.get("publish_date"),
-                                  package.get("metadata_created"), workdays.today()).isoformat()
+    return pages.last_update(package).isoformat()
 
 
 def govshare_field_label(field_name: str) -> str:

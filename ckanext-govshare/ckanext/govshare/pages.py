@@ -16,7 +16,8 @@ from ckan.lib.pagination import Page
 from ckan.types import Context
 from werkzeug.datastructures import MultiDict
 
-from ckanext.govshare import access, codes, requests, workdays, workflow
+from ckanext.govshare import access, codes, requests, timeliness, workdays, workflow
+from ckanext.govshare import schema as catalog
 from ckanext.govshare.model import Case, Grant, Notification
 
 PER_PAGE = 20
@@ -432,3 +433,56 @@ def grant_ids(grants: Iterable[dict[str, Any]]) -> list[Optional[str]]:
                 g["revoked_by"]]
         ids += g["resource_ids"] or []
     return ids
+
+
+# ------------------------------------------------------------------ access at a glance
+
+def last_update(package: dict[str, Any]) -> datetime.date:
+    """The day the entry's data last changed, from the entry dict alone (a search result has
+    it): recorded, else published, else created."""
+    return timeliness.last_update(package.get("data_updated"), package.get("publish_date"),
+                                  package.get("metadata_created"), workdays.today())
+
+
+def _badge_words() -> dict[str, str]:
+    """The badges' fixed words, translated once per request: a search page shows twenty
+    entries' badges, and each translation is a lookup through Flask-Babel's context."""
+    words = tk.g.get("govshare_badge_words")
+    if words is None:
+        words = tk.g.govshare_badge_words = {
+            "catalog_state": tk._("Catalog state"), "share_type": tk._("Share type"),
+            "open_type": tk._("Open type"), "update_frequency": tk._("Update frequency"),
+            "updated": tk._("Last update"), "frequency": tk._("{frequency} update"),
+            "updated_on": tk._("Updated {date}"), "overdue": tk._("Overdue")}
+    return words
+
+
+def access_badges(package: dict[str, Any]) -> list[dict[str, str]]:
+    """An entry's access at a glance, from its dict alone (a search result has every key):
+    before registration its catalog state, then share type, open type, update frequency and
+    last update. Each badge: ``css`` classes, ``icon`` (Font Awesome), ``title``, ``text``."""
+    words = _badge_words()
+    badges = []
+    state = package.get("catalog_state")
+    if state and state != "registered":
+        badges.append({"css": "govshare-badge-state", "icon": "", "title": words["catalog_state"],
+                       "text": catalog.choice_label("catalog_state", state)})
+    share, open_type = package.get("share_type"), package.get("open_type")
+    if share:
+        badges.append({"css": f"govshare-badge-share govshare-share-{share}", "icon": "fa-share-alt",
+                       "title": words["share_type"], "text": catalog.choice_label("share_type", share)})
+    if open_type:
+        badges.append({"css": f"govshare-badge-open govshare-open-{open_type}",
+                       "icon": "fa-lock" if open_type == "closed" else "fa-globe",
+                       "title": words["open_type"], "text": catalog.choice_label("open_type", open_type)})
+    frequency = package.get("update_frequency")
+    if frequency:
+        badges.append({"css": "govshare-badge-frequency", "icon": "fa-refresh",
+                       "title": words["update_frequency"], "text": words["frequency"].format(
+                           frequency=catalog.choice_label("update_frequency", frequency))})
+    overdue = package.get("update_overdue")
+    text = words["updated_on"].format(date=last_update(package).isoformat())
+    badges.append({"css": "govshare-badge-updated" + (" govshare-overdue" if overdue else ""),
+                   "icon": "fa-calendar", "title": words["updated"],
+                   "text": f"{text} · {words['overdue']}" if overdue else text})
+    return badges

@@ -5,6 +5,7 @@ of re-listing the fields.
 """
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any, Optional
 
@@ -55,11 +56,18 @@ def field_label(field: dict[str, Any], lang: str | None = None) -> str:
 def choice_label(field_name: str, value: Any, lang: str | None = None) -> str:
     """The label of a code (e.g. share_type ``none`` → 不予共享) in the user's language; the
     value itself for a field without choices or outside the catalog (a search's department)."""
+    try:
+        return _choice_labels(field_name, _lang(lang) or tk.h.lang())[value]
+    except (KeyError, TypeError):
+        return str(value)
+
+
+@functools.lru_cache(maxsize=512)
+def _choice_labels(field_name: str, lang: str) -> dict[Any, str]:
+    """A coded field's labels in one language, looked up once: a search page labels every
+    facet value and every result's badges, and the schemas do not change while CKAN runs."""
     choices = (dataset_field(field_name) or {}).get("choices", [])
-    for choice in choices:
-        if choice["value"] == value:
-            return scheming_language_text(choice["label"], _lang(lang))
-    return str(value)
+    return {choice["value"]: scheming_language_text(choice["label"], lang) for choice in choices}
 
 
 def subfield_choice_label(field_name: str, subfield_name: str, value: Any,

@@ -110,11 +110,15 @@ def datastore_info(up: Action, context: Context, data_dict: DataDict) -> dict[st
 @tk.side_effect_free
 def package_search(up: Action, context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Results come from the index, which keeps no resource data: the caller's usable
-    resources get their URLs back (``fl`` results stay as stored, without any)."""
+    resources get their URLs back (``fl`` results stay as stored, without any). A page's
+    result list (``for_view``: the search, department and theme pages) shows no resource
+    data, so its results stay as stored too, and it is spared the database round."""
     search.check_search_params(data_dict)
+    for_view = context.get("for_view")
     context = access.display_context(context)
     result = up(context, data_dict)
-    _shown_policy(context).present([r for r in result["results"] if "resources" in r])
+    if not for_view:
+        _shown_policy(context).present([r for r in result["results"] if "resources" in r])
     return result
 
 
