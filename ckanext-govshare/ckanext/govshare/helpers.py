@@ -11,7 +11,7 @@ from ckan.lib import helpers as core
 from ckan.lib.dictization import model_dictize
 
 from ckanext.govshare import (access, avatars, datastore, dates, harvest, home, pages,
-                              registration, schema, sources, timeliness, wording, workdays,
+                              registration, schema, sources, timeliness, wording,
                               workflow)
 
 __all__ = ["govshare_how_to_get_access", "govshare_request_kind", "govshare_state_label",
