@@ -28,7 +28,11 @@ const submit = (page, selector) => Promise.all([page.waitForNavigation(), page.c
 // Through the header's menu (on a phone, folded behind its toggle), as a user goes there.
 async function menu(page, path) {
   const toggle = page.locator('.navbar-toggler');
-  if (await toggle.isVisible()) await toggle.click();
+  if (await toggle.isVisible()) {
+    await toggle.click();
+    // Bootstrap's collapse moves the links while it opens: click once it has opened.
+    await page.locator('#main-navigation-toggle.show:not(.collapsing)').waitFor();
+  }
   const link = page.locator(`#main-navigation-toggle a[href="${path}"]`);
   await link.waitFor({ state: 'visible' });
   await Promise.all([page.waitForNavigation(), link.click()]);
