@@ -12,9 +12,10 @@
 // JSON: {"provider", "authority", "other": {"name", "password"}, "entries": {desktop|phone:
 //        {"title", "resource_code", "resource_url"}}, "item", "hint": {"entry", "source"},
 //        "chromium": "/usr/bin/chromium"}
-// Prints one JSON line: {desktop|phone: {"name" (the entry's), "hint" (the hint's text)},
+// Prints one JSON line: {desktop|phone: {"name" (the entry's), "hint" (the hint's text),
+// "lines": {"desk", "queue"}: the lines its title takes in those tables},
 // "sideways": onEachDevice's pages that scrolled sideways}.
-import { check, logIn, logOut, onEachDevice } from './lib.mjs';
+import { check, lineCount, logIn, logOut, onEachDevice } from './lib.mjs';
 
 const [baseUrl, artifacts, json] = process.argv.slice(2);
 const world = JSON.parse(json);
@@ -35,10 +36,14 @@ async function submitDesk(page, title, conclusion) {
   await Promise.all([page.waitForNavigation(), page.click('form.govshare-catalog-submit button[type="submit"]')]);
 }
 
-async function decide(page, shot, title, decision, reason) {
+// The lines the entry's title takes in its row of the desk's or the queue's table.
+const titleLines = (page, title) => lineCount(page.locator(`tr:has(input[aria-label="${title}"]) a`).first());
+
+async function decide(page, shot, title, decision, reason, lines) {
   await page.goto(`${baseUrl}/govshare/catalog/review`);
   const box = page.locator(`input[name="ids"][aria-label="${title}"]`);
   check(await box.count() === 1, `${title} is not in the review queue`);
+  lines.queue = Math.max(lines.queue || 0, await titleLines(page, title));
   await box.check();
   if (reason) await page.fill('#reason', reason);
   await shot(page, `authority-queue-${decision}`);
@@ -50,6 +55,7 @@ const result = {};
 result.sideways = await onEachDevice(world, artifacts, async (page, device, shot) => {
   const entry = world.entries[device];
   let name = '';
+  const lines = {};
   page.on('response', (response) => {
     if (response.status() >= 400) console.error(`${response.status()} ${response.url()}`);
   });
@@ -81,7 +87,7 @@ result.sideways = await onEachDevice(world, artifacts, async (page, device, shot
   const resourceNew = page.url().match(/\/dataset\/([^/]+)\/resource\/new/);
   check(resourceNew, `not on the resource form: ${page.url()}`);
   name = decodeURIComponent(resourceNew[1]);
-  result[device] = { name, hint };
+  result[device] = { name, hint, lines };
   await page.click('#resource-link-button');
   await page.fill('#field-resource-url', entry.resource_url);
   await page.fill('#field-name', '救助对象名单');
@@ -109,7 +115,7 @@ result.sideways = await onEachDevice(world, artifacts, async (page, device, shot
 
   // 4. The authority returns it with a reason.
   await signIn(page, shot, world.authority, 'authority');
-  await decide(page, shot, entry.title, 'return', REASON);
+  await decide(page, shot, entry.title, 'return', REASON, lines);
   await shot(page, 'authority-returned');
   await logOut(page);
 
@@ -119,6 +125,7 @@ result.sideways = await onEachDevice(world, artifacts, async (page, device, shot
   const returned = page.locator('.govshare-catalog-returned');
   check(await returned.count() === 1, 'the entry is not returned on the desk');
   check((await returned.textContent()).includes(REASON), 'the reason is not on the desk');
+  lines.desk = await titleLines(page, entry.title);
   await shot(page, 'desk-returned-with-reason');
   await page.goto(`${baseUrl}/dataset/edit/${name}`);
   await page.check('#field-share_method-bulk_download');
@@ -133,7 +140,7 @@ result.sideways = await onEachDevice(world, artifacts, async (page, device, shot
 
   // 6. The authority registers it.
   await signIn(page, shot, world.authority, 'authority-again');
-  await decide(page, shot, entry.title, 'confirm');
+  await decide(page, shot, entry.title, 'confirm', undefined, lines);
   await shot(page, 'authority-registered');
   await logOut(page);
 

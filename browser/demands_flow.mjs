@@ -15,13 +15,12 @@
 //                    "outcome": "will_open"|"not_available", "answer": text,
 //                    "approved": title, "rejected": title, "reason": text}},
 //        "chromium": "/usr/bin/chromium"}
-// Prints one JSON line: {desktop|phone: {what each step showed, "overflow"}} (overflow: the
-// widest page's sideways scroll, px).
-import { check, logIn, logOutByRoute, screenshots, sideways, text, VIEWPORTS, withBrowser } from './lib.mjs';
+// Prints one JSON line: {desktop|phone: {what each step showed}, "sideways": onEachDevice's
+// pages that scrolled sideways}. Screenshots in ARTIFACTS_DIR/desktop/ and /phone/.
+import { check, logIn, logOutByRoute, onEachDevice, text } from './lib.mjs';
 
 const [baseUrl, artifacts, json] = process.argv.slice(2);
 const world = JSON.parse(json);
-const DEVICES = { desktop: VIEWPORTS.desktop, phone: VIEWPORTS.mobile };
 
 const submit = (page, selector) => Promise.all([page.waitForNavigation(), page.click(selector)]);
 
@@ -47,15 +46,11 @@ const open = async (page, title) => Promise.all([page.waitForNavigation(), link(
 const flash = (page) => text(page, '.flash-messages .alert');
 
 const result = {};
-for (const [device, viewport] of Object.entries(DEVICES)) {
-  const shot = screenshots(artifacts, { numbered: true, prefix: `${device}-` });
-  const mine = world.devices[device];
-  const seen = { overflow: 0 };
-  await withBrowser(world, shot, async (page) => {
-    const step = async (name) => {
-      seen.overflow = Math.max(seen.overflow, await sideways(page));
-      await shot(page, name);
-    };
+result.sideways = await onEachDevice(world, artifacts, async (page, device, shot) => {
+    const mine = world.devices[device];
+    const seen = {};
+    result[device] = seen;
+    const step = (name) => shot(page, name);
     // the citizen asks for data
     await logIn(page, baseUrl, world.citizen);
     await menu(page, '/govshare/demands');
@@ -195,7 +190,5 @@ for (const [device, viewport] of Object.entries(DEVICES)) {
     await page.locator('.govshare-entry-showcases').scrollIntoViewIfNeeded();
     await step('public-entry-page');
     seen.rejected_status = (await page.goto(showcaseUrls.rejected)).status();
-  }, { viewport, mobile: device === 'phone' });
-  result[device] = seen;
-}
+}, { numbered: true });
 console.log(JSON.stringify(result));

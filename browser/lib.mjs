@@ -51,6 +51,16 @@ export async function text(page, selector) {
   return (await page.locator(selector).first().innerText()).replace(/\s+/g, ' ').trim();
 }
 
+// Into how many lines an element's text breaks: a column squeezed on a phone breaks a name
+// every few characters.
+export function lineCount(locator) {
+  return locator.evaluate((node) => {
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    return range.getClientRects().length;
+  });
+}
+
 // Runs `body(page, context)` in a fresh browser (a phone's when `mobile`). A failure is screenshot as `failure`,
 // printed (with `explain(page)`, when given) and sets the exit code; the browser and its
 // profile are removed either way.

@@ -72,6 +72,8 @@ def test_compile_submit_return_fix_confirm(world, server):  # noqa: F811 (the fi
     for device, entry in ENTRIES.items():
         seen = result[device]
         assert "常住人口信息" in seen["hint"] and "市公安局" in seen["hint"], device
+        # the title on one line in the desk's and the queue's tables, on a phone too
+        assert seen["lines"] == {"desk": 1, "queue": 1}, (device, seen["lines"])
         package = model.Package.get(seen["name"])
         assert package.title == entry["title"] and package.extras["catalog_state"] == "registered"
         assert "bulk_download" in package.extras["share_method"]  # the fix
