@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from common import log
 
+
 @dataclass(frozen=True)
 class Subject:
     """What an entry is about; its words fill the entry's title, summary and items."""

@@ -105,7 +105,6 @@ def quality(found: dict[str, list[str]], relevant: dict[str, set[str]]) -> dict[
             "precision": sum(n in relevant[q] for q, n in first) / len(first) if first else None}
 
 
-
 # ------------------------------------------------------------------ worker (one CKAN site)
 
 def ranked_names(search: Any, query: str) -> list[str]:

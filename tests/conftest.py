@@ -76,6 +76,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
     return ScopeOrGroup(config, log)
 
+
 _codes = itertools.count(1)
 
 # A valid 统一社会信用代码 generator: 18 characters, GB 32100 check digit.

@@ -29,6 +29,7 @@ from access_fixtures import (  # noqa: F401 (site_world: a fixture used by name)
 
 # ------------------------------------------------------------------ the rules
 
+
 def test_expected_table_examples():
     """A few cells spelled out, so the table can be read against the spec."""
     assert expected(OTHER_DEPT, "none", "closed", SHARING) == (True, False)

@@ -37,6 +37,7 @@ NODE = shutil.which("node")
 PASSWORD = "Govshare-browser-1"
 MARKER = "browser-flow-file-body"
 
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

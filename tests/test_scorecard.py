@@ -368,4 +368,3 @@ def test_the_weights_come_from_the_config(monkeypatch):
     assert found["update_overdue"] == dict((k, w) for k, _, w in scorecard.FAILINGS)[
         "update_overdue"]
     assert set(found) == set(scorecard.KEYS)
-

@@ -231,4 +231,3 @@ def _as_http(error: Exception) -> Any:
 
 for _action_error, _ in _AS_HTTP:
     guards.app_errorhandler(_action_error)(_as_http)
-

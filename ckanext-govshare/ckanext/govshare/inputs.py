@@ -24,6 +24,7 @@ __all__ = ["storable", "unstorable_fields", "core_unreadable_fields", "text_or_e
 CATALOG_WRITES = {"package_create", "package_update", "package_patch",
                      "resource_create", "resource_update", "resource_patch"}
 
+
 def storable(text: str) -> bool:
     """No NUL and no unpaired surrogate (a pair cannot survive Python's decoding)."""
     return "\x00" not in text and not any("\ud800" <= c <= "\udfff" for c in text)

@@ -464,4 +464,3 @@ def record_misuse(user: model.User, data: dict[str, Any]) -> MisuseFinding:
     audit("misuse", finding.id, "record", user, owner_org=finding.owner_org,
           grant_id=grant.id, request_id=finding.request_id)
     return finding
-

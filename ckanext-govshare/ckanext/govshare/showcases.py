@@ -158,4 +158,3 @@ def moderate(user: model.User, showcase: Showcase, state: str,
     notify.tell([model.User.get(showcase.submitter_id)], subject,
                 f"{subject}\n{reason}" if reason else subject, link=link(showcase.id))
     return showcase
-

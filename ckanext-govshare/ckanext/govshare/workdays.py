@@ -210,4 +210,3 @@ def unknown_years_ahead(day: datetime.date) -> list[int]:
     when the platform does not know them: the authority is warned to enter them."""
     ahead = day + datetime.timedelta(days=tk.config.get("govshare.calendar.warn_days_before"))
     return [year for year in range(day.year, ahead.year + 1) if not is_known(year)]
-

@@ -129,7 +129,6 @@ def may_manage_grants(user: Any, package: model.Package) -> bool:
             or access.is_department_admin(user_obj, package.owner_org))
 
 
-
 def govshare_grant_create(context: Context, data_dict: DataDict) -> AuthResult:
     package = model.Package.get(inputs.text_or_empty(data_dict, "package_id"))
     if package is None:
@@ -521,8 +520,6 @@ def govshare_annual_report_submit(context: Context, data_dict: DataDict) -> Auth
     return _report_writer(context, data_dict)
 
 
-
-
 # ------------------------------------------------------------------ data demands, showcases
 
 def govshare_demand_create(context: Context, data_dict: DataDict) -> AuthResult:
@@ -584,6 +581,8 @@ def govshare_showcase_show(context: Context, data_dict: DataDict) -> AuthResult:
     if visible.first() is None:
         raise tk.ObjectNotFound(tk._("Showcase not found"))
     return {"success": True}
+
+
 def govshare_annual_report_remind(context: Context, data_dict: DataDict) -> AuthResult:
     return _refused(tk._("Only system administrators run the deadline job."))
 

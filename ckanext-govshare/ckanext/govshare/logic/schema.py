@@ -348,7 +348,6 @@ def department_figures(govshare_ignore_blank: Validator, govshare_text: Validato
             "owner_org": [govshare_ignore_blank, govshare_text(ID_MAX), group_id_or_name_exists]}
 
 
-
 def _period(govshare_ignore_blank: Validator, govshare_date: Validator,
             govshare_calendar_year: Validator) -> Schema:
     return {"year": [govshare_ignore_blank, govshare_calendar_year],

@@ -346,4 +346,3 @@ class GovshareDCATAP3Profile(EuropeanDCATAP3Profile):
             "resource"))
         resource["uri"] = str(dist)
         return resource
-

@@ -17,6 +17,8 @@ from ckanext.govshare.views.base import govshare, logged_in
 PERIOD_FIELDS = ("year", "date_from", "date_to")
 DEFAULT_RANK = f"catalog_state_{codes.REGISTERED}"
 TOP = 10
+
+
 def _period_input() -> dict[str, str]:
     return {k: request.args[k].strip() for k in PERIOD_FIELDS if request.args.get(k, "").strip()}
 
