@@ -309,3 +309,91 @@ def load(call: Callable[..., Any], side: str, entries: list[dict[str, Any]],
     if any(child.exitcode for child in children):
         sys.exit(f"[{side}] a loading worker failed (see above)")
     return time.perf_counter() - start
+
+
+# ------------------------------------------------------------------ bulk loading (10^4–10^5 entries)
+
+def _stock_bulk_child(user: str, entries: list[dict[str, Any]]) -> None:
+    """A forked stock loader: CKAN's package_create with the index deferred, then CKAN's
+    index rebuild of what it created; its exit code says how it went."""
+    from ckan import model
+    from ckan.lib import search
+    from ckan.plugins import toolkit as tk
+
+    model.meta.engine.dispose(close=False)
+    try:
+        ids = []
+        for done, entry in enumerate(entries, 1):
+            context = {"user": user, "defer_commit": True, "return_id_only": True}
+            ids.append(tk.get_action("package_create")(context, as_stock(entry)))
+            if done % 500 == 0:
+                model.repo.commit()
+                log("stock", f"{done}/{len(entries)} entries created")
+        model.repo.commit()
+        search.rebuild(package_ids=ids, defer_commit=True, quiet=True)
+        log("stock", f"{len(ids)} entries indexed")
+    except BaseException as error:
+        log("stock", f"loading failed: {error!r}")
+        os._exit(1)
+    os._exit(0)
+
+
+def _govshare_bulk(user: str, entries: list[dict[str, Any]], workdir: Any) -> None:
+    """govshare's spreadsheet import (catalog_import.run, as `ckan govshare import`), one
+    workbook per department."""
+    from ckan import model
+
+    from ckanext.govshare import catalog_import, catalog_io
+
+    titles = {d.name: d.title for d in DEPARTMENTS}
+    for department in DEPARTMENTS:
+        mine = [e for e in entries if e["owner_org"] == department.name]
+        if not mine:
+            continue
+        path = workdir / f"{department.name}.xlsx"
+        with path.open("wb") as out:
+            catalog_io.write_xlsx(mine, titles, out)
+        with path.open("rb") as stream:
+            result = catalog_import.run(model.User.get(user), model.Group.get(department.name),
+                                        stream, path.name, workers=2)
+        if result["errors"] or result["created"] != len(mine):
+            sys.exit(f"[govshare] import of {department.name} failed: {result['errors'][:3]}")
+        log("govshare", f"{department.name}: {len(mine)} entries imported")
+
+
+def for_bulk(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The entries as bulk_load loads them on both sites: without resources (the import's
+    template describes entries, not their distributions) and catalog state (an import makes
+    drafts)."""
+    return [{k: v for k, v in entry.items() if k not in ("resources", "catalog_state")}
+            for entry in entries]
+
+
+def bulk_load(user: str, side: str, entries: list[dict[str, Any]], workdir: Any,
+              workers: int = 2) -> float:
+    """Load ENTRIES (see for_bulk) the fastest way each site has, for a search timing
+    at 10^4–10^5 entries, where one package_create and index commit per entry take hours:
+    govshare by its spreadsheet import; stock CKAN by its own package_create with the index
+    deferred (``defer_commit`` and ``return_id_only``: neither package_show nor Solr per entry),
+    WORKERS processes each its share, then CKAN's index rebuild of them and one commit.
+    Returns the seconds taken."""
+    from ckan import model
+    from ckan.lib import search
+
+    start = time.perf_counter()
+    if side == "govshare":
+        _govshare_bulk(user, entries, workdir)
+        return time.perf_counter() - start
+    model.Session.remove()
+    model.meta.engine.dispose()
+    context = multiprocessing.get_context("fork")
+    children = [context.Process(target=_stock_bulk_child, args=(user, entries[i::workers]))
+                for i in range(workers)]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join()
+    if any(child.exitcode for child in children):
+        sys.exit("[stock] a loading worker failed (see above)")
+    search.commit()
+    return time.perf_counter() - start

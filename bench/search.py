@@ -3,11 +3,15 @@
 Run it through bench/run.sh, which gives both sites empty databases and Solr cores:
 
     bash bench/run.sh [--entries 2000] [--queries-repeat 20] [--seed 1]
+    bash bench/run.sh --entries 50000 --bulk --load-workers 2   # a province's catalog
 
 Both sites get the same N generated entries (bench/catalog.py: Chinese titles, summaries,
 information items and tags, some English and resource codes): govshare as full catalog
 entries, stock CKAN (CKAN's dataset schema and Solr schema) as title/notes/tags with the
-catalog fields as extras, so both index the same text. Each site runs in its own worker
+catalog fields as extras, so both index the same text. With --bulk (10^4–10^5 entries, where one
+package_create each takes hours) both get them without resources, govshare by its spreadsheet
+import and stock CKAN by its own package_create with the index deferred, then its index rebuild
+(bench/catalog.py's bulk_load). Each site runs in its own worker
 process (bench/common.py); the parent prints their figures side by side.
 """
 from __future__ import annotations
@@ -29,9 +33,10 @@ TIMED = ("zh", "en")  # the query sets whose latency is measured
 
 def searchable_text(entry: dict[str, Any]) -> str:
     """The entry's free text (indexed by both sites), against which relevance is judged."""
-    resource = entry["resources"][0]
+    resource = (entry.get("resources") or [{}])[0]  # none when bulk-loaded (catalog.for_bulk)
     parts = [entry["title"], entry["notes"], entry["tag_string"], entry["resource_code"],
-             entry["provider_unit"], entry["format_type"], resource["name"], resource["description"],
+             entry["provider_unit"], entry["format_type"], resource.get("name", ""),
+             resource.get("description", ""),
              *entry["related_codes"], *(i["name"] for i in entry["info_items"]),
              *(entry.get(k, "") for k in ("share_condition", "no_share_basis", "open_condition"))]
     return "\n".join(parts).lower()
@@ -147,7 +152,8 @@ def latencies(search: Any, query_set: tuple[str, ...], repeat: int) -> list[floa
     return timings
 
 
-def run_site(side: str, ini: str, n: int, seed: int, repeat: int, load_workers: int) -> dict[str, Any]:
+def run_site(side: str, ini: str, n: int, seed: int, repeat: int, load_workers: int,
+             bulk: bool) -> dict[str, Any]:
     """Load and search one site, inside a request as the portal would."""
     with common.site(ini):
         common.require_empty(ini)
@@ -162,7 +168,13 @@ def run_site(side: str, ini: str, n: int, seed: int, repeat: int, load_workers: 
             for term, synonym in SYNONYMS:
                 call("govshare_synonym_create", term=term, synonym=synonym)
         entries = catalog.make_entries(n, seed)
-        seconds = catalog.load(call, side, entries, load_workers)
+        if bulk:
+            entries = catalog.for_bulk(entries)
+            with tempfile.TemporaryDirectory() as tmp:
+                seconds = catalog.bulk_load(common.site_user(), side, entries, Path(tmp),
+                                            load_workers)
+        else:
+            seconds = catalog.load(call, side, entries, load_workers)
         log(side, f"loaded {n} entries in {seconds:.0f} s; searching")
         result: dict[str, Any] = {"entries_per_s": n / seconds}
         for lang, query_set in queries(entries).items():
@@ -206,7 +218,10 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str]]:
 
 def print_table(results: dict[str, dict[str, Any]], args: argparse.Namespace, wall: float) -> None:
     q = results["govshare"]
-    print(f"\n{args.entries} entries (seed {args.seed}, created by {args.load_workers} "
+    how = ("bulk-loaded (catalog.bulk_load: govshare's import; stock CKAN's package_create "
+           "with the index deferred, then its index rebuild), without resources"
+           if args.bulk else "created by package_create")
+    print(f"\n{args.entries} entries (seed {args.seed}, {how}, {args.load_workers} "
           f"process{'es' if args.load_workers > 1 else ''}); {q['zh']['queries']} Chinese and "
           f"{q['en']['queries']} English/code queries, each timed {args.queries_repeat} times; "
           f"{q['trad']['queries']} in traditional characters, {q['syn']['queries']} synonyms, "
@@ -237,11 +252,15 @@ def main() -> None:
     p.add_argument("--load-workers", type=int, default=1,
                    help="processes creating the entries at once (e.g. 2 for --entries 50000, "
                         "which one process loads in hours); the same on both sites")
+    p.add_argument("--bulk", action="store_true",
+                   help="load the entries by catalog.bulk_load (for 10^4-10^5 entries) instead "
+                        "of one package_create each")
     common.add_sides(p, "bench", ("site",))
     args = p.parse_args()
     if args.worker:
         common.write_result(args.result, run_site(args.side, args.ini, args.entries, args.seed,
-                                                  args.queries_repeat, args.load_workers))
+                                                  args.queries_repeat, args.load_workers,
+                                                  args.bulk))
         return
     start = time.perf_counter()
     inis = {"stock": args.stock_ini, "govshare": args.govshare_ini}
