@@ -14,6 +14,7 @@ the share and open rules apply from registration on.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
@@ -236,13 +237,19 @@ class DataPolicy:
     def __init__(self, user: model.User | str | None, unrestricted: bool = False):
         self.user = _user(user)
         self.sysadmin = unrestricted or bool(self.user and self.user.sysadmin)
-        self.departments = department_ids(self.user)
         self.role = site_role()
         # entry id -> (grant id, department grant?, resource-id set or None for all) of the
         # active grants
         self._grants: dict[str, list[tuple[str, bool, Optional[frozenset[str]]]]] = {}
 
+    @functools.cached_property
+    def departments(self) -> set[str]:
+        """Read when a rule needs them: never for a sysadmin, whom every rule allows."""
+        return department_ids(self.user)
+
     def prefetch(self, entries: Iterable[Entry]) -> None:
+        if self.sysadmin:
+            return
         wanted = [e.id for e in entries if e.id not in self._grants and self._grant_matters(e)]
         if not wanted:
             return
