@@ -46,6 +46,18 @@ export async function logOutByRoute(page, baseUrl) {
   await page.context().clearCookies();
 }
 
+// Clicks a download link; the text of the file the browser saves into `folder`.
+export async function download(page, selector, folder) {
+  const [saved] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
+  const file = path.join(folder, 'downloaded-' + saved.suggestedFilename());
+  await saved.saveAs(file);
+  return fs.readFileSync(file, 'utf8');
+}
+
+// Whether the page shows `selector` before it is scrolled: a main button further down is missed.
+export const onFirstScreen = (page, selector) => page.locator(selector).first().evaluate(
+  (element) => element.getBoundingClientRect().bottom <= window.innerHeight);
+
 // The first match's text, its white space collapsed.
 export async function text(page, selector) {
   return (await page.locator(selector).first().innerText()).replace(/\s+/g, ' ').trim();

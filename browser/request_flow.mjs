@@ -12,24 +12,11 @@
 // Prints one JSON line: {desktop|phone: {"request_url", "download" (the downloaded file's text),
 // "first_screen": {"request_button", "download_button"}: shown before any scrolling},
 // "sideways": onEachDevice's pages that scrolled sideways}.
-import fs from 'node:fs';
 import path from 'node:path';
-import { check, logIn, logOut, onEachDevice } from './lib.mjs';
+import { check, download, logIn, logOut, onEachDevice, onFirstScreen } from './lib.mjs';
 
 const [baseUrl, artifacts, json] = process.argv.slice(2);
 const world = JSON.parse(json);
-
-// Click a download link; the file the browser saves.
-async function download(page, selector, device) {
-  const [saved] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
-  const file = path.join(artifacts, device, 'downloaded-' + saved.suggestedFilename());
-  await saved.saveAs(file);
-  return fs.readFileSync(file, 'utf8');
-}
-
-// Whether the page shows `selector` before it is scrolled: a main button further down is missed.
-const onFirstScreen = (page, selector) => page.locator(selector).first().evaluate(
-  (element) => element.getBoundingClientRect().bottom <= window.innerHeight);
 
 const result = {};
 result.sideways = await onEachDevice(world, artifacts, async (page, device, shot) => {
@@ -94,7 +81,7 @@ result.sideways = await onEachDevice(world, artifacts, async (page, device, shot
   check(await page.locator('a.resource-url-analytics').count() > 0, 'no download link after approval');
   seen.first_screen.download_button = await onFirstScreen(page, 'a.resource-url-analytics');
   await shot(page, 'resource-with-download');
-  seen.download = await download(page, 'a.resource-url-analytics', device);
+  seen.download = await download(page, 'a.resource-url-analytics', path.join(artifacts, device));
   await logOut(page);
 
   // 5. The provider sees the use of its data.
