@@ -294,21 +294,27 @@ def load(call: Callable[..., Any], side: str, entries: list[dict[str, Any]],
     start = time.perf_counter()
     if workers <= 1:
         _create_all(call, side, entries)
-        return time.perf_counter() - start
+    else:
+        _in_children(side, _create_in_child, [(call, side, entries[i::workers])
+                                              for i in range(workers)])
+    return time.perf_counter() - start
+
+
+def _in_children(side: str, target: Callable[..., None], shares: list[tuple[Any, ...]]) -> None:
+    """TARGET(*share) in a forked process per share, each with database connections of its
+    own (the parent's are closed first); exits if one of them failed."""
     from ckan import model
 
     model.Session.remove()
     model.meta.engine.dispose()
     context = multiprocessing.get_context("fork")
-    children = [context.Process(target=_create_in_child, args=(call, side, entries[i::workers]))
-                for i in range(workers)]
+    children = [context.Process(target=target, args=share) for share in shares]
     for child in children:
         child.start()
     for child in children:
         child.join()
     if any(child.exitcode for child in children):
         sys.exit(f"[{side}] a loading worker failed (see above)")
-    return time.perf_counter() - start
 
 
 # ------------------------------------------------------------------ bulk loading (10^4–10^5 entries)
@@ -377,23 +383,12 @@ def bulk_load(user: str, side: str, entries: list[dict[str, Any]], workdir: Any,
     deferred (``defer_commit`` and ``return_id_only``: neither package_show nor Solr per entry),
     WORKERS processes each its share, then CKAN's index rebuild of them and one commit.
     Returns the seconds taken."""
-    from ckan import model
     from ckan.lib import search
 
     start = time.perf_counter()
     if side == "govshare":
         _govshare_bulk(user, entries, workdir)
-        return time.perf_counter() - start
-    model.Session.remove()
-    model.meta.engine.dispose()
-    context = multiprocessing.get_context("fork")
-    children = [context.Process(target=_stock_bulk_child, args=(user, entries[i::workers]))
-                for i in range(workers)]
-    for child in children:
-        child.start()
-    for child in children:
-        child.join()
-    if any(child.exitcode for child in children):
-        sys.exit("[stock] a loading worker failed (see above)")
-    search.commit()
+    else:
+        _in_children(side, _stock_bulk_child, [(user, entries[i::workers]) for i in range(workers)])
+        search.commit()
     return time.perf_counter() - start

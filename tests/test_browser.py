@@ -63,6 +63,16 @@ def _playwright() -> None:
         subprocess.run(["npm", "ci", "--prefix", str(BROWSER)], check=True, capture_output=True)
 
 
+def run_flow(script: str, base_url: str, artifacts: Path, data: dict, timeout: int = 600) -> dict:
+    """Run browser/SCRIPT against BASE_URL (screenshots into ARTIFACTS, DATA as its JSON
+    argument); the JSON line it prints last. Its stderr and stdout say why when it fails."""
+    _playwright()
+    run = subprocess.run(["node", str(BROWSER / script), base_url, str(artifacts), json.dumps(data)],
+                         capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    assert run.returncode == 0, run.stderr + run.stdout
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
 @pytest.fixture
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """`ckan run` on the test database and Solr core (the data must be committed first)."""
@@ -121,15 +131,9 @@ def world(sysadmin_context, known_calendar) -> dict:
 
 
 def test_request_approve_download(world, server):
-    _playwright()
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     users = {k: {"name": world[k]["name"], "password": PASSWORD} for k in ("requester", "provider")}
-    run = subprocess.run(
-        ["node", str(BROWSER / "request_flow.mjs"), server, str(ARTIFACTS),
-         json.dumps(dict(users, entries=world["entries"], chromium=CHROMIUM))],
-        capture_output=True, text=True, timeout=400, cwd=ROOT)
-    assert run.returncode == 0, run.stderr + run.stdout
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+    result = run_flow("request_flow.mjs", server, ARTIFACTS, dict(users, entries=world["entries"], chromium=CHROMIUM), timeout=400)
     assert result["sideways"] == {"desktop": {}, "phone": {}}  # {page: px} that scrolled
 
     model.Session.remove()

@@ -11,9 +11,7 @@ Screenshots of each step: test-artifacts/browser-catalog/{desktop,phone}/.
 """
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
 
 import pytest
 from ckan import model
@@ -21,7 +19,7 @@ from ckan.tests import helpers
 
 from conftest import create_entry, make_department, make_user
 from ckanext.govshare.model import CatalogStep
-from test_browser import (ARTIFACTS, BROWSER, CHROMIUM, PASSWORD, ROOT, _playwright,
+from test_browser import (ARTIFACTS, CHROMIUM, PASSWORD, run_flow,
                           pytestmark, server)  # noqa: F401 (pytestmark, the server fixture)
 
 SHOTS = ARTIFACTS.with_name("browser-catalog")
@@ -55,17 +53,12 @@ def world(sysadmin_context, known_calendar) -> dict:
 
 
 def test_compile_submit_return_fix_confirm(world, server):  # noqa: F811 (the fixture)
-    _playwright()
     shutil.rmtree(SHOTS, ignore_errors=True)
     data = {k: {"name": world[k]["name"], "password": PASSWORD}
             for k in ("provider", "other", "authority")}
     data.update(entries=ENTRIES, item="身份证号",
                 hint={"entry": "常住人口信息", "source": "市公安局"}, chromium=CHROMIUM)
-    run = subprocess.run(["node", str(BROWSER / "catalog_flow.mjs"), server, str(SHOTS),
-                          json.dumps(data)],
-                         capture_output=True, text=True, timeout=600, cwd=ROOT)
-    assert run.returncode == 0, run.stderr + run.stdout
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+    result = run_flow("catalog_flow.mjs", server, SHOTS, data, timeout=600)
     assert result["sideways"] == {"desktop": {}, "phone": {}}  # {page: px} that scrolled
 
     model.Session.remove()

@@ -5,22 +5,19 @@ Screenshots: test-artifacts/decisions/{desktop,phone}/."""
 from __future__ import annotations
 
 import datetime
-import json
 import shutil
-import subprocess
 
 from ckan.tests import helpers
 
 from conftest import as_user, create_entry, make_department, make_user
 from ckanext.govshare import workdays
-from test_browser import (BASE_URL, BROWSER, CHROMIUM, PASSWORD, ROOT, _playwright,  # noqa: F401
+from test_browser import (BASE_URL, CHROMIUM, PASSWORD, ROOT, run_flow,  # noqa: F401
                           pytestmark, server)
 
 ARTIFACTS = ROOT / "test-artifacts" / "decisions"
 
 
 def test_approval_with_confirmation_in_a_browser(sysadmin_context, known_calendar, server):  # noqa: F811
-    _playwright()
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     provider = make_department(name="browser-provider", title="市民政局")
     requester = make_department(name="browser-requester", title="市人社局")
@@ -44,10 +41,7 @@ def test_approval_with_confirmation_in_a_browser(sysadmin_context, known_calenda
     world = {"provider": {"name": admin["name"], "password": PASSWORD},
              "requester": {"name": member["name"], "password": PASSWORD},
              "requests": urls, "period_end": end.isoformat(), "chromium": CHROMIUM}
-    run = subprocess.run(["node", str(BROWSER / "decision_flow.mjs"), server, str(ARTIFACTS),
-                          json.dumps(world)], capture_output=True, text=True, timeout=400, cwd=ROOT)
-    assert run.returncode == 0, run.stderr + run.stdout
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+    result = run_flow("decision_flow.mjs", server, ARTIFACTS, world, timeout=400)
     granted = f"名册A | {today.isoformat()} – {end.isoformat()}"
     for device in ("desktop", "phone"):
         seen = result[device]

@@ -5,16 +5,14 @@ citizen's showcases are public only once approved, a rejected one tells its subm
 Screenshots of every step: test-artifacts/demands/."""
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
 
 from ckan import model
 from ckan.tests import factories
 
 from conftest import create_entry, make_department, make_user
 from ckanext.govshare.model import Demand, Showcase
-from test_browser import (BROWSER, CHROMIUM, PASSWORD, ROOT, _playwright, pytestmark,  # noqa: F401
+from test_browser import (CHROMIUM, PASSWORD, ROOT, run_flow, pytestmark,  # noqa: F401
                           server)
 
 ARTIFACTS = ROOT / "test-artifacts" / "demands"
@@ -30,7 +28,6 @@ DEVICES = {
 
 
 def test_demands_and_showcases_in_a_browser(sysadmin_context, known_calendar, server):  # noqa: F811
-    _playwright()
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     holder = make_department(name="transport", title="市交通运输局")
     make_department(name="statistics", title="市统计局")
@@ -45,10 +42,7 @@ def test_demands_and_showcases_in_a_browser(sysadmin_context, known_calendar, se
         ("citizen", citizen), ("authority", authority), ("answerer", answerer))},
         "department": "市交通运输局", "private": [citizen["name"], "li@citizen.test"],
         "devices": devices, "chromium": CHROMIUM}
-    run = subprocess.run(["node", str(BROWSER / "demands_flow.mjs"), server, str(ARTIFACTS),
-                          json.dumps(world)], capture_output=True, text=True, timeout=600, cwd=ROOT)
-    assert run.returncode == 0, run.stderr + run.stdout
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+    result = run_flow("demands_flow.mjs", server, ARTIFACTS, world, timeout=600)
 
     for device, plan in devices.items():
         seen = result[device]

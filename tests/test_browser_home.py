@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from ckan.tests import helpers
 
 from conftest import create_entry, make_department, make_user
-from test_browser import (BROWSER, CHROMIUM, PASSWORD, ROOT, _playwright,  # noqa: F401
+from test_browser import (CHROMIUM, PASSWORD, ROOT, run_flow,  # noqa: F401
                           pytestmark, server)
 from ckanext.govshare import home
 
@@ -58,13 +57,8 @@ def city(sysadmin_context) -> dict:
 
 
 def run(base_url: str, prefix: str, user, entries: dict) -> dict:
-    _playwright()
     world = {"prefix": prefix, "user": user, "entries": entries, "chromium": CHROMIUM}
-    done = subprocess.run(["node", str(BROWSER / "home.mjs"), base_url, str(ARTIFACTS),
-                           json.dumps(world)], capture_output=True, text=True, timeout=300,
-                          cwd=ROOT)
-    assert done.returncode == 0, done.stderr + done.stdout
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_flow("home.mjs", base_url, ARTIFACTS, world, timeout=300)
 
 
 def site_role(request, monkeypatch, tmp_path, role: str) -> None:

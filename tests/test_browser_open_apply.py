@@ -13,9 +13,7 @@ Screenshots of each step: test-artifacts/open_apply/{desktop,phone}/.
 from __future__ import annotations
 
 import io
-import json
 import shutil
-import subprocess
 
 import pytest
 from ckan import model
@@ -25,7 +23,7 @@ from werkzeug.datastructures import FileStorage
 from conftest import create_entry, make_department, make_user
 from ckanext.govshare.model import Grant, Request
 from ckanext.govshare.model.error_report import ErrorReport
-from test_browser import (ARTIFACTS, BROWSER, CHROMIUM, PASSWORD, ROOT, _playwright,  # noqa: F401
+from test_browser import (ARTIFACTS, CHROMIUM, PASSWORD, run_flow,  # noqa: F401
                           pytestmark, server)
 from test_browser_home import open_site  # noqa: F401 (the fixture)
 
@@ -61,15 +59,9 @@ def world(sysadmin_context, known_calendar) -> dict:
 @pytest.mark.ckan_config("govshare.site_role", "open")
 def test_apply_approve_download_and_report_an_error(ckan_config, world, open_site,  # noqa: F811
                                                     server):  # noqa: F811
-    _playwright()
     shutil.rmtree(SHOTS, ignore_errors=True)
     users = {k: {"name": world[k]["name"], "password": PASSWORD} for k in ("citizen", "provider")}
-    run = subprocess.run(
-        ["node", str(BROWSER / "open_apply_flow.mjs"), server, str(SHOTS),
-         json.dumps(dict(users, entries=world["entries"], chromium=CHROMIUM))],
-        capture_output=True, text=True, timeout=600, cwd=ROOT)
-    assert run.returncode == 0, run.stderr + run.stdout
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+    result = run_flow("open_apply_flow.mjs", server, SHOTS, dict(users, entries=world["entries"], chromium=CHROMIUM), timeout=600)
     assert result["sideways"] == {"desktop": {}, "phone": {}}  # {page: px} that scrolled
 
     model.Session.remove()

@@ -5,14 +5,12 @@ scorecard as the department's admin sees it.
 Screenshots: test-artifacts/scorecard/{desktop,phone}/."""
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
 
 from ckan import model
 
 from conftest import make_user
-from test_browser import (BROWSER, CHROMIUM, PASSWORD, ROOT, _playwright,  # noqa: F401
+from test_browser import (CHROMIUM, PASSWORD, ROOT, run_flow,  # noqa: F401
                           pytestmark, server)
 from test_scorecard import YEAR, city  # noqa: F401  (the fixture: a city with known failings)
 
@@ -20,7 +18,6 @@ ARTIFACTS = ROOT / "test-artifacts" / "scorecard"
 
 
 def test_the_scorecard_in_a_browser(city, server):  # noqa: F811
-    _playwright()
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     authority = make_user({"id": model.Group.get("data-authority").id}, "member",
                           password=PASSWORD, fullname="大数据局评估员")
@@ -28,10 +25,7 @@ def test_the_scorecard_in_a_browser(city, server):  # noqa: F811
     world = {"authority": {"name": authority["name"], "password": PASSWORD},
              "admin": {"name": admin["name"], "password": PASSWORD}, "year": YEAR,
              "chromium": CHROMIUM}
-    run = subprocess.run(["node", str(BROWSER / "scorecard.mjs"), server, str(ARTIFACTS),
-                          json.dumps(world)], capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert run.returncode == 0, run.stderr + run.stdout
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+    result = run_flow("scorecard.mjs", server, ARTIFACTS, world, timeout=300)
     for device in ("desktop", "phone"):
         seen = result[device]
         assert seen["ranked"] == 3, device  # civil, labour, stats: not the authority

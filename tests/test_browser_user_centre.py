@@ -7,14 +7,12 @@ Screenshots: test-artifacts/user-centre/."""
 from __future__ import annotations
 
 import datetime
-import json
 import shutil
-import subprocess
 
 from ckan.tests import helpers
 
 from conftest import as_user, create_entry, make_department, make_user
-from test_browser import (BROWSER, CHROMIUM, PASSWORD, ROOT, _playwright,  # noqa: F401
+from test_browser import (CHROMIUM, PASSWORD, ROOT, run_flow,  # noqa: F401
                           pytestmark, server)
 
 ARTIFACTS = ROOT / "test-artifacts" / "user-centre"
@@ -23,7 +21,6 @@ TABS = ("requests", "grants", "usage", "notifications")
 
 
 def test_the_user_centre_in_a_browser(sysadmin_context, known_calendar, server):  # noqa: F811
-    _playwright()
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     provider = make_department(name="uc-provider", title="市民政局", image_url="")
     requester = make_department(name="uc-requester", title="市人力资源和社会保障局", image_url="")
@@ -51,10 +48,7 @@ def test_the_user_centre_in_a_browser(sysadmin_context, known_calendar, server):
 
     world = {"member": {"name": member["name"], "password": PASSWORD}, "entry": "uc-entry",
              "tabs": TABS, "chromium": CHROMIUM}
-    run = subprocess.run(["node", str(BROWSER / "user_centre.mjs"), server, str(ARTIFACTS),
-                          json.dumps(world)], capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert run.returncode == 0, run.stderr + run.stdout
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+    result = run_flow("user_centre.mjs", server, ARTIFACTS, world, timeout=300)
     assert result["returned"].endswith("/dataset/uc-entry")
     assert result["qr_width"] > 0
     assert result["rows"] == {"requests": 2, "grants": 1, "usage": 1}
