@@ -273,19 +273,6 @@ def _create_all(call: Callable[..., Any], side: str, entries: list[dict[str, Any
             log(side, f"{done}/{len(entries)} entries")
 
 
-def _create_in_child(call: Callable[..., Any], side: str, entries: list[dict[str, Any]]) -> None:
-    """A forked loader: database connections of its own; its exit code says how it went."""
-    from ckan import model
-
-    model.meta.engine.dispose(close=False)
-    try:
-        _create_all(call, side, entries)
-    except BaseException as error:
-        log(side, f"loading failed: {error}")
-        os._exit(1)
-    os._exit(0)
-
-
 def load(call: Callable[..., Any], side: str, entries: list[dict[str, Any]],
          workers: int = 1) -> float:
     """Create the entries one by one, as an API client does (with ``workers`` > 1, that many
@@ -295,8 +282,8 @@ def load(call: Callable[..., Any], side: str, entries: list[dict[str, Any]],
     if workers <= 1:
         _create_all(call, side, entries)
     else:
-        _in_children(side, _create_in_child, [(call, side, entries[i::workers])
-                                              for i in range(workers)])
+        _in_children(side, _create_all, [(call, side, entries[i::workers])
+                                         for i in range(workers)])
     return time.perf_counter() - start
 
 
@@ -308,7 +295,7 @@ def _in_children(side: str, target: Callable[..., None], shares: list[tuple[Any,
     model.Session.remove()
     model.meta.engine.dispose()
     context = multiprocessing.get_context("fork")
-    children = [context.Process(target=target, args=share) for share in shares]
+    children = [context.Process(target=_child, args=(side, target, share)) for share in shares]
     for child in children:
         child.start()
     for child in children:
@@ -317,31 +304,38 @@ def _in_children(side: str, target: Callable[..., None], shares: list[tuple[Any,
         sys.exit(f"[{side}] a loading worker failed (see above)")
 
 
+def _child(side: str, target: Callable[..., None], share: tuple[Any, ...]) -> None:
+    """A forked loader: database connections of its own; its exit code says how it went."""
+    from ckan import model
+
+    model.meta.engine.dispose(close=False)
+    try:
+        target(*share)
+    except BaseException as error:
+        log(side, f"loading failed: {error!r}")
+        os._exit(1)
+    os._exit(0)
+
+
 # ------------------------------------------------------------------ bulk loading (10^4–10^5 entries)
 
-def _stock_bulk_child(user: str, entries: list[dict[str, Any]]) -> None:
-    """A forked stock loader: CKAN's package_create with the index deferred, then CKAN's
-    index rebuild of what it created; its exit code says how it went."""
+def _stock_bulk(user: str, entries: list[dict[str, Any]]) -> None:
+    """Stock CKAN's package_create with the index deferred, then CKAN's index rebuild of
+    what it created (one loader's share)."""
     from ckan import model
     from ckan.lib import search
     from ckan.plugins import toolkit as tk
 
-    model.meta.engine.dispose(close=False)
-    try:
-        ids = []
-        for done, entry in enumerate(entries, 1):
-            context = {"user": user, "defer_commit": True, "return_id_only": True}
-            ids.append(tk.get_action("package_create")(context, as_stock(entry)))
-            if done % 500 == 0:
-                model.repo.commit()
-                log("stock", f"{done}/{len(entries)} entries created")
-        model.repo.commit()
-        search.rebuild(package_ids=ids, defer_commit=True, quiet=True)
-        log("stock", f"{len(ids)} entries indexed")
-    except BaseException as error:
-        log("stock", f"loading failed: {error!r}")
-        os._exit(1)
-    os._exit(0)
+    ids = []
+    for done, entry in enumerate(entries, 1):
+        context = {"user": user, "defer_commit": True, "return_id_only": True}
+        ids.append(tk.get_action("package_create")(context, as_stock(entry)))
+        if done % 500 == 0:
+            model.repo.commit()
+            log("stock", f"{done}/{len(entries)} entries created")
+    model.repo.commit()
+    search.rebuild(package_ids=ids, defer_commit=True, quiet=True)
+    log("stock", f"{len(ids)} entries indexed")
 
 
 def _govshare_bulk(user: str, entries: list[dict[str, Any]], workdir: Any) -> None:
@@ -389,6 +383,6 @@ def bulk_load(user: str, side: str, entries: list[dict[str, Any]], workdir: Any,
     if side == "govshare":
         _govshare_bulk(user, entries, workdir)
     else:
-        _in_children(side, _stock_bulk_child, [(user, entries[i::workers]) for i in range(workers)])
+        _in_children(side, _stock_bulk, [(user, entries[i::workers]) for i in range(workers)])
         search.commit()
     return time.perf_counter() - start

@@ -464,7 +464,7 @@ def access_badges(package: dict[str, Any]) -> list[dict[str, str]]:
     words = _badge_words()
     badges = []
     state = package.get("catalog_state")
-    if state and state != "registered":
+    if state and state != codes.REGISTERED:
         badges.append({"css": "govshare-badge-state", "icon": "", "title": words["catalog_state"],
                        "text": catalog.choice_label("catalog_state", state)})
     share, open_type = package.get("share_type"), package.get("open_type")
@@ -473,7 +473,7 @@ def access_badges(package: dict[str, Any]) -> list[dict[str, str]]:
                        "title": words["share_type"], "text": catalog.choice_label("share_type", share)})
     if open_type:
         badges.append({"css": f"govshare-badge-open govshare-open-{open_type}",
-                       "icon": "fa-lock" if open_type == "closed" else "fa-globe",
+                       "icon": "fa-lock" if open_type == codes.CLOSED else "fa-globe",
                        "title": words["open_type"], "text": catalog.choice_label("open_type", open_type)})
     frequency = package.get("update_frequency")
     if frequency:
