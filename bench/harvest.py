@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/harvest.py               # the demo city (ckan govshare demo-load)
     .venv/bin/python bench/harvest.py --entries N   # N entries of bench/catalog.py
+    .venv/bin/python bench/harvest.py --entries 50000 --bulk   # loaded by catalog.deferred_load
 
 On the test stack (`make test` started it): the city is the test site's database and core,
 emptied and loaded here (so do not run it while tests run); the province is the platform of
@@ -25,13 +26,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "bench")]
 
-from common import caller, make_app, print_table, site_user  # noqa: E402
+from common import caller, log, make_app, print_table, site_user  # noqa: E402
 
 
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     options.add_argument("--entries", type=int, default=0,
                          help="entries of bench/catalog.py instead of the demo city")
+    options.add_argument("--bulk", action="store_true",
+                         help="load the entries with the index deferred, two loaders "
+                              "(catalog.deferred_load; for 10^4-10^5 entries)")
     options.add_argument("--seed", type=int, default=12)
     args = options.parse_args()
     test_ini = str(ROOT / "config" / "test.ini")
@@ -49,12 +53,17 @@ def main() -> None:
             import catalog
 
             with make_app(str(lower.ini))._wsgi_app.test_request_context():
-                call = caller(site_user())
-                catalog.setup_site(call, "govshare")
-                catalog.load(call, "govshare", catalog.make_entries(args.entries, args.seed))
+                user = site_user()
+                catalog.setup_site(caller(user), "govshare")
+                entries = catalog.make_entries(args.entries, args.seed)
+                if args.bulk:
+                    catalog.deferred_load(user, "govshare", entries)
+                else:
+                    catalog.load(caller(user), "govshare", entries)
         else:
             lower.ckan("govshare", "demo-load")
         loaded = time.monotonic() - started
+        log("city", f"loaded in {loaded:.0f} s")
         upper = harvest_sites.province(tmp)
         try:
             upper.start(tmp / "province.log")
@@ -73,6 +82,7 @@ def main() -> None:
                 stats = upper.harvest(source, admin)
                 rows.append((run, str(open_entries), f"{time.monotonic() - started:.1f}",
                              ", ".join(f"{k} {v}" for k, v in sorted(stats.items()) if v)))
+                log("province", " | ".join(rows[-1]))
         finally:
             upper.stop()
             lower.stop()
