@@ -13,7 +13,9 @@ finds nothing changed. Prints entries and seconds of each.
 
 Measured 2026-12-01 on the shared 2-core machine (other test runs beside it): demo city,
 169 open entries: 27.8 s, again 12.3 s (169 not modified); --entries 1000, 542 open
-entries: 94.8 s, again 33.8 s (542 not modified).
+entries: 94.8 s, again 33.8 s (542 not modified). 2026-12-02, idle, before migration
+0018_harvest_guid: --entries 50000 --bulk, loaded in 1695 s, 26,528 open entries: 5874.5 s
+(gather 24 min, import 73 min); the re-harvest was not run.
 """
 from __future__ import annotations
 
