@@ -10,13 +10,14 @@ variables CKAN reads over any ini (``WORKER_ENV``), so that this process and eve
 from __future__ import annotations
 
 import configparser
+import contextlib
 import itertools
 import os
 import socket
 import socketserver
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 from ckan.config.environment import CONFIG_FROM_ENV_VARS
@@ -291,6 +292,24 @@ class _SMTPSession(socketserver.StreamRequestHandler):
                 return
             else:  # MAIL, RSET, NOOP
                 self.reply("250 ok")
+
+
+@contextlib.contextmanager
+def sql_statements() -> Iterator[list[tuple[str, Any]]]:
+    """The SQL statements, with their parameters, that the site's engine runs in the block."""
+    from ckan import model
+    from sqlalchemy import event
+
+    seen: list[tuple[str, Any]] = []
+
+    def keep(_conn, _cursor, statement, parameters, *_rest) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(model.meta.engine, "before_cursor_execute", keep)
+    try:
+        yield seen
+    finally:
+        event.remove(model.meta.engine, "before_cursor_execute", keep)
 
 
 def free_port() -> int:

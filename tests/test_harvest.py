@@ -14,7 +14,6 @@ from typing import Any
 
 import ckanapi
 import pytest
-import sqlalchemy as sa
 from ckan import model
 from ckan.tests import helpers
 
@@ -22,7 +21,7 @@ from ckanext.govshare import harvest
 from ckanext.govshare import schema as catalog
 from ckanext.govshare.harvesters.dcat import GovshareDCATHarvester
 
-from conftest import create_entry, make_department, make_user
+from conftest import create_entry, make_department, make_user, sql_statements
 from harvest_sites import city, province
 from test_dcat import ENTRIES, _norm
 
@@ -183,16 +182,8 @@ def test_the_province_harvests_the_sharing_catalog_with_a_token(platforms, city_
 def test_the_harvester_finds_the_entry_it_updates_by_an_index():
     """Every harvested dataset is looked up by its guid: by a scan of the whole catalog, a
     harvest of 50,000 entries took quadratic time (bench/harvest.py)."""
-    statements: list[tuple[str, Any]] = []
-
-    def keep(_conn, _cursor, statement, parameters, _context, _many):
-        statements.append((statement, parameters))
-
-    sa.event.listen(model.meta.engine, "before_cursor_execute", keep)
-    try:
+    with sql_statements() as statements:
         GovshareDCATHarvester()._read_datasets_from_db("http://city.example/dataset/1")
-    finally:
-        sa.event.remove(model.meta.engine, "before_cursor_execute", keep)
     [(statement, parameters)] = [s for s in statements if "FROM package" in s[0]]
     connection = model.Session.connection()
     try:

@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from conftest import create_entry, make_department
+from conftest import create_entry, make_department, sql_statements
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
@@ -65,20 +65,9 @@ def test_results_show_each_description_as_plain_text(app, sysadmin_context, depa
 
 def statements(app, url: str) -> int:
     """SQL statements the page costs (after a first view, which loads templates and the like)."""
-    from ckan import model
-    from sqlalchemy import event
-
     app.get(url)
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args) -> None:
-        seen.append(statement)
-
-    event.listen(model.meta.engine, "before_cursor_execute", count)
-    try:
+    with sql_statements() as seen:
         app.get(url)
-    finally:
-        event.remove(model.meta.engine, "before_cursor_execute", count)
     return len(seen)
 
 
